@@ -1,0 +1,63 @@
+"""Stage thresholds: one TOML file, defaults shipped in `default_config.toml`, overridable with --config.
+
+A user file only has to name what it changes. Every key it names must exist in the defaults and
+have the same type, so a typo ("min_word" for "min_words") is an error with the key's full path,
+not a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from webtext.errors import UserError
+
+
+def default_config() -> dict:
+    text = resources.files("webtext.pipeline").joinpath("default_config.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def _type_name(value) -> str:
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a table"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _merge(defaults: dict, user: dict, path: str) -> dict:
+    out = copy.deepcopy(defaults)
+    for key, value in user.items():
+        where = f"{path}.{key}" if path else key
+        if key not in defaults:
+            known = ", ".join(sorted(defaults)) or "(none)"
+            raise UserError(f"config: unknown key '{where}' (known here: {known})")
+        want = defaults[key]
+        if isinstance(want, dict):
+            if not isinstance(value, dict):
+                raise UserError(f"config: '{where}' must be a table")
+            out[key] = _merge(want, value, where)
+            continue
+        ok = isinstance(value, type(want)) and not (isinstance(value, bool) and not isinstance(want, bool))
+        if isinstance(want, float) and isinstance(value, int) and not isinstance(value, bool):
+            value, ok = float(value), True  # 1 is as good as 1.0 in a threshold
+        if not ok:
+            raise UserError(f"config: '{where}' must be {_type_name(want)}, got {value!r}")
+        out[key] = value
+    return out
+
+
+def load_config(path: str | Path | None = None) -> dict:
+    """The defaults, overlaid with the user's TOML file when one is given; validated."""
+    config = default_config()
+    if path is None:
+        return config
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"config file not found: {path}")
+    try:
+        user = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise UserError(f"config file {path} is not valid TOML: {e}") from None
+    return _merge(config, user, "")
