@@ -1,0 +1,134 @@
+"""HTTP response blocks as archived in WARC response records, parsed leniently.
+
+Real archives are messy: ClueWeb09 stores headers with bare "\n" line ends (which fastwarc's own
+HTTP parser rejects), pywb/wget captures keep "Transfer-Encoding: chunked" on bodies that were
+already de-chunked, and ClueWeb says "Content-Encoding: gzip" on bodies stored decompressed. So every
+decoding step here is tried and, when the body does not fit it, the body is kept as it is.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import zlib
+from dataclasses import dataclass, field
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names; a repeated header keeps its first value
+    body: bytes = b""
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").lower()
+
+    @property
+    def charset(self) -> str | None:
+        """The charset named in Content-Type, if Python knows it."""
+        for param in self.content_type.split(";")[1:]:
+            name, _, value = param.strip().partition("=")
+            if name.strip() == "charset":
+                value = value.strip().strip("\"'")
+                try:
+                    return codecs.lookup(value).name
+                except LookupError:
+                    return None
+        return None
+
+
+def _split_head(block: bytes) -> tuple[bytes, bytes] | None:
+    """Head and body of an HTTP message, whichever blank-line style it uses."""
+    crlf, lf = block.find(b"\r\n\r\n"), block.find(b"\n\n")
+    if crlf < 0 and lf < 0:
+        return None
+    if lf < 0 or (0 <= crlf < lf):
+        return block[:crlf], block[crlf + 4 :]
+    return block[:lf], block[lf + 2 :]
+
+
+def _dechunk(body: bytes) -> bytes | None:
+    """Decode HTTP/1.1 chunked transfer coding; None when `body` is not validly chunked."""
+    out, pos, n = [], 0, len(body)
+    while True:
+        eol = body.find(b"\n", pos)
+        if eol < 0:
+            return None
+        size_field = body[pos:eol].split(b";", 1)[0].strip()
+        try:
+            size = int(size_field, 16)
+        except ValueError:
+            return None
+        start = eol + 1
+        if size == 0:
+            return b"".join(out)
+        if start + size > n:  # a truncated last chunk: keep what arrived
+            out.append(body[start:])
+            return b"".join(out)
+        out.append(body[start : start + size])
+        pos = start + size
+        if body.startswith(b"\r\n", pos):
+            pos += 2
+        elif body.startswith(b"\n", pos):
+            pos += 1
+        if pos >= n:
+            return b"".join(out)
+
+
+def _decode_content(body: bytes, encoding: str) -> bytes:
+    encoding = encoding.strip().lower()
+    try:
+        if encoding in ("gzip", "x-gzip") and body[:2] == b"\x1f\x8b":
+            return gzip.decompress(body)
+        if encoding == "deflate":
+            try:
+                return zlib.decompress(body)
+            except zlib.error:
+                return zlib.decompress(body, -zlib.MAX_WBITS)  # raw deflate, as some servers send
+        if encoding == "br":
+            import brotli  # optional: only when a crawl stored brotli bodies
+
+            return brotli.decompress(body)
+        if encoding == "zstd":
+            import zstandard
+
+            return zstandard.ZstdDecompressor().decompressobj().decompress(body)
+    except Exception:  # noqa: BLE001 - a body that does not decode is kept as it was stored
+        return body
+    return body
+
+
+def parse_http_response(block: bytes) -> HttpResponse | None:
+    """Parse a WARC response record's block (HTTP status line, headers, body); None if it is not HTTP."""
+    parts = _split_head(block)
+    if parts is None:
+        return None
+    head, body = parts
+    lines = head.decode("latin-1").splitlines()
+    status_line = lines[0].split(None, 2) if lines else []
+    if len(status_line) < 2 or not status_line[0].upper().startswith("HTTP/"):
+        return None
+    try:
+        status = int(status_line[1])
+    except ValueError:
+        return None
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(":")
+        if sep:
+            headers.setdefault(name.strip().lower(), value.strip())
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        body = _dechunk(body) or body
+    if "content-encoding" in headers:
+        body = _decode_content(body, headers["content-encoding"])
+    return HttpResponse(status, headers, body)
+
+
+def looks_like_html(resp: HttpResponse) -> bool:
+    """HTML by Content-Type, or, when the server sent none, by the first bytes of the body."""
+    ctype = resp.content_type
+    if ctype:
+        return "html" in ctype
+    start = resp.body[:512].lstrip().lower()
+    return start.startswith((b"<!doctype html", b"<html")) or b"<html" in start

@@ -1,0 +1,89 @@
+"""build-corpus as one Beam graph: the stages of DESIGN.md, in order, each its own PTransform.
+
+    reddit ─┐
+            ├─ join ─ wikipedia ─ extract ─ lang ─ quality ─ dedup ─ write
+    warc ───┘
+
+Every filter stage hands back (kept, dropped); with --keep-dropped the dropped documents, each with
+its drop_reason, are written under OUT/dropped/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import apache_beam as beam
+
+from webtext.pipeline.extract import Extract
+from webtext.pipeline.join import DropWikipedia, JoinLinksAndPages
+from webtext.pipeline.reddit import ReadRedditLinks
+from webtext.pipeline.schema import DROPPED_SCHEMA, SCHEMA
+from webtext.pipeline.warc import ReadWarcPages
+from webtext.pipeline.writer import WriteShards
+
+STAGES = ("lang", "quality", "dedup")  # the stages --skip may switch off
+
+
+@dataclass
+class CorpusJob:
+    """Everything one build-corpus run needs, already validated (paths expanded, config loaded)."""
+
+    warcs: list[str]
+    reddit: list[str]
+    out: str
+    config: dict
+    min_karma: int = 3
+    no_links: bool = False
+    skip: frozenset = frozenset()
+    langs: list[str] | None = field(default_factory=lambda: ["en"])  # None = every language
+    lang_threshold: float = 0.65
+    quality_model: str | None = None
+    quality_threshold: float | None = None
+    keep_dropped: bool = False
+    docs_per_shard: int = 50_000
+
+
+def _filter_stages(job: CorpusJob) -> list[tuple[str, beam.PTransform]]:
+    """The enabled filter stages, in DESIGN.md's order. Imported lazily: each pulls in its own model code."""
+    stages = []
+    if "lang" not in job.skip:
+        from webtext.pipeline.lang import LanguageFilter
+
+        stages.append(("Lang", LanguageFilter(langs=job.langs, threshold=job.lang_threshold)))
+    if "quality" not in job.skip:
+        from webtext.pipeline.quality import QualityFilter
+
+        stages.append(("Quality", QualityFilter(job.config["quality"], model_path=job.quality_model, threshold=job.quality_threshold)))
+    if "dedup" not in job.skip:
+        from webtext.pipeline.dedup import Dedup
+
+        stages.append(("Dedup", Dedup(job.config["dedup"])))
+    return stages
+
+
+def build(p: beam.Pipeline, job: CorpusJob):
+    """Add the whole corpus job to pipeline `p`; returns the PCollection of written shard paths."""
+    pages = p | "Warc" >> ReadWarcPages(job.warcs)
+    if job.no_links:
+        joined = {"pages": pages} | "Join" >> JoinLinksAndPages(with_links=False)
+    else:
+        links = p | "Reddit" >> ReadRedditLinks(job.reddit, job.min_karma)
+        joined = {"pages": pages, "links": links} | "Join" >> JoinLinksAndPages(with_links=True)
+    extract_cfg = job.config["extract"]
+    docs = (
+        joined
+        | "Wikipedia" >> DropWikipedia()
+        | "Extract" >> Extract(timeout_s=extract_cfg["timeout_s"], max_html_bytes=extract_cfg["max_html_bytes"])
+    )
+    dropped = []
+    for name, stage in _filter_stages(job):
+        docs, stage_dropped = docs | name >> stage
+        dropped.append(stage_dropped)
+    written = docs | "Write" >> WriteShards(job.out, SCHEMA, job.docs_per_shard)
+    if job.keep_dropped and dropped:
+        (
+            dropped
+            | "AllDropped" >> beam.Flatten()
+            | "WriteDropped" >> WriteShards(f"{job.out.rstrip('/')}/dropped", DROPPED_SCHEMA, job.docs_per_shard, counter_name="docs.dropped_written")
+        )
+    return written

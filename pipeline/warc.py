@@ -1,0 +1,250 @@
+"""The WARC stage: HTTP-200 HTML response records out of WARC files, robust to broken input.
+
+Reading is done by fastwarc (Rust; several times faster than warcio on the same files, see
+bench/bench_warc.py). We ask it for raw record blocks and parse the HTTP part ourselves
+(`http.py`), because real archives carry HTTP heads that strict parsers reject.
+
+A corrupt gzip member or record does not end the file: we count it in `warc.errors`, then resume at
+the next gzip member (or the next "WARC/" line in an uncompressed file) after the last good record.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Iterator
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+from webtext.pipeline.counters import counter
+from webtext.pipeline.http import looks_like_html, parse_http_response
+from webtext.pipeline.urls import canonical_url
+
+log = logging.getLogger(__name__)
+
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_WARC_LINE = re.compile(rb"(?:^|\n)WARC/\d")
+_RESYNC_WINDOW = 1 << 20
+_CC_CRAWL = re.compile(r"CC-MAIN-\d{4}-\d{2}")
+
+
+@dataclass
+class Page:
+    """An HTML page as captured: what the join and the extractor need, nothing more."""
+
+    url: str  # WARC-Target-URI as recorded
+    canonical: str
+    warc_file: str
+    record_id: str
+    warc_date: str | None
+    crawl: str | None
+    html: bytes
+    charset: str | None  # from the HTTP Content-Type header, when it names one
+    truncated: bool = False
+
+
+class CountingReader(io.RawIOBase):
+    """A read-only stream that counts the bytes it hands out (for `warc.bytes_read`)."""
+
+    def __init__(self, raw):
+        self.raw, self.bytes_read = raw, 0
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def seek(self, pos, whence=0):
+        return self.raw.seek(pos, whence)
+
+    def tell(self):
+        return self.raw.tell()
+
+    def read(self, n=-1):
+        data = self.raw.read(n)
+        self.bytes_read += len(data)
+        return data
+
+    def readinto(self, buf):
+        data = self.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+    def close(self):
+        self.raw.close()
+        super().close()
+
+
+def _next_sync_point(stream, start: int, gzipped: bool) -> int | None:
+    """The offset of the next gzip member (or WARC header line) at or after `start`."""
+    stream.seek(start)
+    carry = b""
+    base = start
+    while True:
+        chunk = stream.read(_RESYNC_WINDOW)
+        if not chunk:
+            return None
+        data = carry + chunk
+        if gzipped:
+            i = data.find(_GZIP_MAGIC)
+        else:
+            m = _WARC_LINE.search(data)
+            i = -1 if m is None else m.start() + (1 if data[m.start() : m.start() + 1] == b"\n" else 0)
+        if i >= 0:
+            return base + i
+        keep = 8
+        carry, base = data[-keep:], base + len(data) - keep
+
+
+def _gzip_tail_complete(stream, start: int) -> bool:
+    """True when every gzip member from `start` to the end of the file is complete.
+
+    fastwarc stops quietly at a gzip stream that ends early (a file cut mid-record); this check costs
+    one record's worth of decompression per file and turns that into a counted error.
+    """
+    stream.seek(start)
+    data = stream.read()
+    while data:
+        member = zlib.decompressobj(wbits=31)
+        try:
+            member.decompress(data)
+        except zlib.error:
+            return False
+        if not member.eof:
+            return False
+        data = member.unused_data
+    return True
+
+
+def _crawl_of(warcinfo: bytes, filename: str) -> str | None:
+    """The crawl a WARC belongs to: Common Crawl's id from the file name, else warcinfo's isPartOf."""
+    m = _CC_CRAWL.search(filename)
+    if m:
+        return m.group(0)
+    for line in warcinfo.decode("utf-8", "replace").splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() == "ispartof" and value.strip():
+            return value.strip()
+    return None
+
+
+def iter_pages(path: str, stats: dict | None = None) -> Iterator[Page]:
+    """Yield the HTTP-200 HTML response records of one WARC file (local path or any Beam filesystem URL).
+
+    `stats` (a dict) receives the counts: records, html, errors, truncated, bytes_read.
+    """
+    stats = {} if stats is None else stats
+    for key in ("records", "html", "errors", "truncated", "bytes_read"):
+        stats.setdefault(key, 0)
+    name = path.rsplit("/", 1)[-1]
+    crawl = _crawl_of(b"", name)
+    stream = CountingReader(FileSystems.open(path, compression_type="uncompressed"))
+    try:
+        head = stream.read(2)
+        stream.seek(0)
+        gzipped = head == _GZIP_MAGIC[:2]
+        pos, failed_at = 0, -1
+        while pos is not None:
+            stream.seek(pos)
+            last_start, truncated = None, False
+            try:
+                for rec in ArchiveIterator(stream, parse_http=False, stream_detect=True):
+                    last_start = rec.stream_pos
+                    stats["records"] += 1
+                    rtype, truncated = rec.record_type, False
+                    if rtype == WarcRecordType.warcinfo:
+                        crawl = _crawl_of(rec.reader.read(), name) or crawl
+                        continue
+                    if rtype != WarcRecordType.response:
+                        continue  # request, revisit, metadata, resource, conversion: not a page capture
+                    block = rec.reader.read()
+                    resp = parse_http_response(block)
+                    if resp is None or resp.status != 200 or not looks_like_html(resp):
+                        continue
+                    url = (rec.headers.get("WARC-Target-URI") or "").strip().strip("<>")
+                    canon = canonical_url(url)
+                    if canon is None:
+                        continue
+                    truncated = rec.content_length is not None and len(block) < rec.content_length
+                    if truncated:
+                        stats["truncated"] += 1
+                        stats["errors"] += 1
+                        log.warning("%s: record %s is truncated (%d of %d bytes)", path, rec.record_id, len(block), rec.content_length)
+                    stats["html"] += 1
+                    yield Page(
+                        url=url,
+                        canonical=canon,
+                        warc_file=name,
+                        record_id=(rec.record_id or "").strip("<>"),
+                        warc_date=rec.headers.get("WARC-Date"),
+                        crawl=crawl,
+                        html=resp.body,
+                        charset=resp.charset,
+                        truncated=truncated,
+                    )
+                if gzipped and last_start is not None and not _gzip_tail_complete(stream, last_start):
+                    if not (truncated and stats["html"]):  # already counted as a truncated record
+                        stats["errors"] += 1
+                        log.warning("%s: the file ends inside a gzip member (truncated download?)", path)
+                pos = None  # reached the end
+            except (OSError, ValueError, EOFError, RuntimeError) as e:
+                # Resume after the last record that parsed (or after the previous failure point).
+                if last_start is not None or failed_at < 0:
+                    stats["errors"] += 1
+                    log.warning("%s: broken record or stream after offset %s: %s", path, last_start, e)
+                resume_from = max(pos + 1, (last_start if last_start is not None else pos) + 1, failed_at + 1)
+                failed_at = resume_from
+                pos = _next_sync_point(stream, resume_from, gzipped)
+    finally:
+        stats["bytes_read"] += stream.bytes_read
+        stream.close()
+
+
+class _ReadWarcFile(beam.DoFn):
+    """One WARC file in, its HTML pages out, keyed by canonical URL."""
+
+    def __init__(self):
+        self.c_files = counter("warc.files")
+        self.c_records = counter("warc.records")
+        self.c_html = counter("warc.html")
+        self.c_errors = counter("warc.errors")
+        self.c_truncated = counter("warc.truncated")
+        self.c_bytes = counter("warc.bytes_read")
+
+    def process(self, path: str):
+        stats: dict = {}
+        try:
+            for page in iter_pages(path, stats):
+                yield page.canonical, page
+        except Exception as e:  # noqa: BLE001 - an unreadable file is counted, the run goes on
+            stats["errors"] = stats.get("errors", 0) + 1
+            log.warning("%s: unreadable WARC file: %s", path, e)
+        finally:
+            self.c_files.inc()
+            self.c_records.inc(stats.get("records", 0))
+            self.c_html.inc(stats.get("html", 0))
+            self.c_errors.inc(stats.get("errors", 0))
+            self.c_truncated.inc(stats.get("truncated", 0))
+            self.c_bytes.inc(stats.get("bytes_read", 0))
+
+
+class ReadWarcPages(beam.PTransform):
+    """WARC file paths (already expanded) -> (canonical URL, Page) for every HTML 200 response."""
+
+    def __init__(self, paths: list[str]):
+        super().__init__()
+        self.paths = sorted(paths)
+
+    def expand(self, pbegin):
+        return (
+            pbegin
+            | "WarcPaths" >> beam.Create(self.paths)
+            | "SpreadFiles" >> beam.Reshuffle()  # one file per worker at a time, not all on the first one
+            | "ReadRecords" >> beam.ParDo(_ReadWarcFile())
+        )
