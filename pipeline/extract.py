@@ -12,10 +12,8 @@ than `timeout_s` gets the child killed and restarted, and is counted (`extract.t
 from __future__ import annotations
 
 import logging
-import os
 import pickle
 import select
-import struct
 import subprocess
 import sys
 import time
@@ -23,25 +21,11 @@ import time
 import apache_beam as beam
 
 from webtext.pipeline.counters import counter
+from webtext.pipeline.extract_worker import extract_page, recv, send
 from webtext.pipeline.schema import doc_id
 from webtext.pipeline.urls import host_of
 
 log = logging.getLogger(__name__)
-
-
-def extract_page(html: bytes | str, url: str | None = None) -> dict | None:
-    """trafilatura's default extraction plus metadata: {"text", "title", "date"}, or None when empty."""
-    import trafilatura
-
-    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True)
-    if doc is None:
-        return None
-    text = doc.text or ""
-    if doc.comments:  # trafilatura.extract() appends comments the same way
-        text = f"{text}\n{doc.comments}".strip()
-    if not text.strip():
-        return None
-    return {"text": text, "title": doc.title, "date": doc.date}
 
 
 def decode_html(html: bytes, charset: str | None) -> bytes | str:
@@ -54,50 +38,6 @@ def decode_html(html: bytes, charset: str | None) -> bytes | str:
     return html
 
 
-def _read_exact(stream, n: int) -> bytes:
-    chunks, left = [], n
-    while left:
-        data = stream.read(left)  # an unbuffered pipe may return less than asked
-        if not data:
-            raise EOFError
-        chunks.append(data)
-        left -= len(data)
-    return b"".join(chunks)
-
-
-def _send(stream, obj) -> None:
-    payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(struct.pack("<Q", len(payload)) + payload)
-    stream.flush()
-
-
-def _recv(stream):
-    (n,) = struct.unpack("<Q", _read_exact(stream, 8))
-    return pickle.loads(_read_exact(stream, n))
-
-
-def serve(stdin=None, stdout=None) -> None:
-    """Child process loop: (html, url) in, ("ok", result) or ("error", message) out, length-prefixed pickles."""
-    if stdout is None:
-        # Keep the protocol pipe to ourselves: anything a library prints goes to stderr instead.
-        stdout = os.fdopen(os.dup(1), "wb")
-        os.dup2(2, 1)
-        sys.stdout = sys.stderr
-    stdin = stdin or sys.stdin.buffer
-    import trafilatura  # noqa: F401 - import once, before the first page
-
-    while True:
-        try:
-            html, url = _recv(stdin)
-        except EOFError:
-            return
-        try:
-            reply = ("ok", extract_page(html, url))
-        except Exception as e:  # noqa: BLE001 - any extractor failure is reported, the child lives on
-            reply = ("error", f"{type(e).__name__}: {e}")
-        _send(stdout, reply)
-
-
 class ExtractTimeout(Exception):
     pass
 
@@ -107,7 +47,7 @@ class ExtractError(Exception):
 
 
 class IsolatedExtractor:
-    """extract_page() in a child process (`python -m webtext.pipeline.extract`), restarted whenever
+    """extract_page() in a child process (`python -m webtext.pipeline.extract_worker`), restarted whenever
     a page hangs or kills it. A plain subprocess, not multiprocessing: it needs no picklable
     __main__ and no fork of a process that runs Beam's threads."""
 
@@ -117,7 +57,7 @@ class IsolatedExtractor:
 
     def _start(self) -> None:
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "webtext.pipeline.extract"],
+            [sys.executable, "-m", "webtext.pipeline.extract_worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             bufsize=0,
@@ -136,12 +76,12 @@ class IsolatedExtractor:
             self.close()
             self._start()
         try:
-            _send(self._proc.stdin, (html, url))
+            send(self._proc.stdin, (html, url))
             ready, _, _ = select.select([self._proc.stdout], [], [], self.timeout_s)
             if not ready:
                 self.close()
                 raise ExtractTimeout(f"no result after {self.timeout_s:g}s")
-            status, value = _recv(self._proc.stdout)
+            status, value = recv(self._proc.stdout)
         except (EOFError, OSError, pickle.UnpicklingError):
             self.close()
             raise ExtractError("the extractor process died") from None
@@ -220,7 +160,3 @@ class Extract(beam.PTransform):
 
     def expand(self, pages):
         return pages | "Trafilatura" >> beam.ParDo(_ExtractDoFn(self.timeout_s, self.max_html_bytes))
-
-
-if __name__ == "__main__":
-    serve()

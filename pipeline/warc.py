@@ -188,7 +188,8 @@ def iter_pages(path: str, stats: dict | None = None) -> Iterator[Page]:
                         charset=resp.charset,
                         truncated=truncated,
                     )
-                if gzipped and last_start is not None and not _gzip_tail_complete(stream, last_start):
+                tail = last_start if last_start is not None else pos
+                if gzipped and not _gzip_tail_complete(stream, tail):
                     if not (truncated and stats["html"]):  # already counted as a truncated record
                         stats["errors"] += 1
                         log.warning("%s: the file ends inside a gzip member (truncated download?)", path)

@@ -1,0 +1,156 @@
+"""build-corpus end to end, as a user runs it: real WARCs, a Reddit dump naming their pages."""
+
+import json
+from collections import defaultdict
+
+import pyarrow.parquet as pq
+import pytest
+import zstandard
+
+from webtext.cli import main
+from webtext.pipeline.extract import decode_html
+from webtext.pipeline.extract_worker import extract_page
+from webtext.pipeline.join import best_capture
+from webtext.pipeline.urls import is_wikipedia, host_of
+from webtext.pipeline.warc import iter_pages
+
+SKIP_ALL = ["--skip", "lang,quality,dedup"]
+SCORES = (1, 3, 7, 12, 2, 50)  # one in three below the karma bar
+
+
+def _variant(url: str, i: int) -> str:
+    """How Reddit users write the same URL: other host case, a fragment, tracking parameters."""
+    scheme, rest = url.split("://", 1)
+    host, _, path = rest.partition("/")
+    if i % 4 == 1:
+        return f"{scheme}://{host.upper()}/{path}"
+    if i % 4 == 2:
+        return f"{url}#comments"
+    if i % 4 == 3:
+        return f"{url}{'&' if '?' in url else '?'}utm_source=reddit"
+    return url
+
+
+@pytest.fixture(scope="module")
+def real_run_inputs(real_warcs, tmp_path_factory):
+    """A Pushshift-format dump naming every HTML page of the real WARCs, and the documents we expect."""
+    tmp = tmp_path_factory.mktemp("real")
+    pages = [p for w in real_warcs for p in iter_pages(str(w))]
+    lines, score_of = [], defaultdict(int)
+    for i, page in enumerate(pages):
+        score = SCORES[i % len(SCORES)]
+        lines.append(json.dumps({"url": _variant(page.url, i), "score": score, "subreddit": f"sub{i % 3}", "is_self": False}))
+        score_of[page.canonical] = max(score_of[page.canonical], score)
+    lines += ["{broken json", json.dumps({"url": pages[0].url, "score": 99, "is_self": True})]
+    dump = tmp / "RS_real.zst"
+    dump.write_bytes(zstandard.ZstdCompressor().compress("\n".join(lines).encode()))
+
+    by_url = defaultdict(list)
+    for page in pages:
+        by_url[page.canonical].append(page)
+    expected = {}
+    for canonical, captures in by_url.items():
+        if score_of[canonical] < 3 or is_wikipedia(host_of(canonical)):
+            continue
+        page = best_capture(captures)
+        if extract_page(decode_html(page.html, page.charset), page.url) is not None:
+            expected[canonical] = (page.url, score_of[canonical])
+    wiki_linked = sum(1 for c in by_url if score_of[c] >= 3 and is_wikipedia(host_of(c)))
+    return {"warcs": [str(w) for w in real_warcs], "dump": str(dump), "expected": expected, "wiki": wiki_linked}
+
+
+def _run(args) -> int:
+    return main(["build-corpus", *args])
+
+
+def _corpus(out):
+    manifest = json.loads((out / "manifest.json").read_text())
+    tables = [pq.read_table(out / s["path"]) for s in manifest["shards"]]
+    rows = [r for t in tables for r in t.to_pylist()]
+    return manifest, rows
+
+
+def test_real_crawls_give_every_eligible_page_once(real_run_inputs, tmp_path):
+    out = tmp_path / "corpus"
+    assert _run(["--warcs", *real_run_inputs["warcs"], "--reddit", real_run_inputs["dump"], "--out", str(out), *SKIP_ALL]) == 0
+    manifest, rows = _corpus(out)
+    got = {(r["url"], r["reddit_score"]) for r in rows}
+    assert got == set(real_run_inputs["expected"].values())
+    assert len(rows) == len(got) == manifest["documents"] > 40
+    assert len({r["id"] for r in rows}) == len(rows)
+    assert all(r["reddit_score"] >= 3 and not is_wikipedia(r["host"]) and r["text"].strip() for r in rows)
+    c = manifest["counters"]
+    assert c["warc.errors"] == 1  # the clipped record
+    assert c["wikipedia.dropped"] == real_run_inputs["wiki"] >= 1
+    assert c["reddit.invalid"] == 1 and c["reddit.self"] == 1
+    assert c["docs.written"] == len(rows)
+    assert c["join.matched"] == len(rows) + c["wikipedia.dropped"] + c["extract.empty"] + c["extract.errors"]
+    assert manifest["options"]["skip"] == ["dedup", "lang", "quality"]
+
+
+def test_multi_processing_gives_the_same_corpus(real_run_inputs, tmp_path):
+    base = ["--warcs", *real_run_inputs["warcs"], "--reddit", real_run_inputs["dump"], *SKIP_ALL]
+    assert _run([*base, "--out", str(tmp_path / "a")]) == 0
+    assert _run([*base, "--out", str(tmp_path / "b"), "--direct_running_mode=multi_processing", "--direct_num_workers=2"]) == 0
+    ma, rows_a = _corpus(tmp_path / "a")
+    mb, rows_b = _corpus(tmp_path / "b")
+    assert rows_a == rows_b and len(rows_a) > 40
+    assert ma["counters"]["docs.written"] == mb["counters"]["docs.written"] == len(rows_a)
+    assert mb["options"]["beam_args"] == ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+
+
+def test_sharding_is_deterministic_and_reruns_leave_no_stale_files(real_run_inputs, tmp_path):
+    out = tmp_path / "c"
+    base = ["--warcs", *real_run_inputs["warcs"], "--reddit", real_run_inputs["dump"], "--out", str(out), *SKIP_ALL]
+    out.mkdir()
+    (out / ".part-00000-of-00004.parquet.tmp-deadbeef").write_bytes(b"half a file from a crash")
+    (out / "part-00009-of-00010.parquet").write_bytes(b"an earlier run's shard")
+    assert _run([*base, "--docs-per-shard", "10"]) == 0
+    manifest, rows = _corpus(out)
+    names = sorted(p.name for p in out.iterdir() if p.is_file())
+    assert names == sorted([s["path"] for s in manifest["shards"]] + ["manifest.json"])
+    assert len(manifest["shards"]) >= 3 and sum(s["rows"] for s in manifest["shards"]) == len(rows)
+    first = {s["path"]: (out / s["path"]).read_bytes() for s in manifest["shards"]}
+    assert _run([*base, "--docs-per-shard", "10"]) == 0
+    assert first == {s["path"]: (out / s["path"]).read_bytes() for s in _corpus(out)[0]["shards"]}
+
+
+def test_demo_runs_every_stage_it_can(tmp_path):
+    out = tmp_path / "demo"
+    assert _run(["--out", str(out), *SKIP_ALL]) == 0
+    manifest, rows = _corpus(out)
+    c = manifest["counters"]
+    assert manifest["inputs"]["demo"] is True
+    assert c["reddit.invalid"] == 3 and c["reddit.self"] == 1 and c["reddit.below_karma"] == 1
+    assert c["warc.errors"] == 1 and c["wikipedia.dropped"] == 1 and c["join.duplicate_captures"] == 1
+    by_url = {r["url"]: r for r in rows}
+    garden = by_url["https://www.riverside-gazette.example/2024/05/parking-lot-garden"]
+    assert garden["reddit_score"] == 57 and garden["reddit_subreddits"] == ["gardening", "urbanplanning"] and garden["reddit_submissions"] == 2
+    assert "https://www.riverside-gazette.example/2024/06/library-of-things?utm_source=rss" in by_url  # canonical join
+    assert by_url["https://www.riverside-gazette.example/2024/05/bike-workshop"]["warc_date"].startswith("2024-06-01")  # newest capture
+    assert not any("night-bakery" in u or "wikipedia" in u or "last-ferry" in u for u in by_url)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--warcs", "/nonexistent/*.warc.gz", "--reddit", "x.zst", "--out", "o"], "no WARC input matches"),
+        (["--warcs", "{warc}", "--reddit", "/nonexistent/RS.zst", "--out", "o"], "no Reddit dump input matches"),
+        (["--warcs", "{warc}", "--reddit", "{bad_dump}", "--out", "o"], "cannot read Reddit dump"),
+        (["--warcs", "{warc}", "--reddit", "{dump}", "--out", "o", "--skip", "lang,typo"], "unknown stage 'typo'"),
+        (["--warcs", "{warc}", "--reddit", "{dump}", "--out", "o", "--min-karm", "3"], "unknown option --min-karm"),
+        (["--warcs", "{warc}", "--out", "o"], "--reddit is required"),
+        (["--warcs", "{warc}", "--reddit", "{dump}"], "--out DIR is required"),
+        (["--warcs", "{warc}", "--reddit", "{dump}", "--out", "o", "--config", "/nonexistent.toml"], "config file not found"),
+    ],
+)
+def test_user_mistakes_are_one_clear_line(args, message, data_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    bad_dump = tmp_path / "RS_bad.zst"
+    bad_dump.write_bytes(b"not zstd" * 20)
+    fill = {"warc": str(data_dir / "warc/whirlwind/whirlwind.warc.gz"), "bad_dump": str(bad_dump),
+            "dump": str(data_dir / "reddit/jcpeterson-openwebtext/RS_v2_2005-06.xz")}
+    assert _run([a.format(**fill) for a in args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("build-corpus: error: ") and message in err
+    assert "\n" not in err and "Traceback" not in err

@@ -1,0 +1,68 @@
+"""Canonical URLs (the join key) and the lenient HTTP parsing that real WARCs need."""
+
+import gzip
+
+import pytest
+
+from webtext.pipeline.http import looks_like_html, parse_http_response
+from webtext.pipeline.urls import canonical_url, host_of, is_wikipedia
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("HTTP://WWW.Example.COM:80/A/b?x=1#frag", "http://www.example.com/A/b?x=1"),
+        ("https://example.com:443", "https://example.com/"),
+        ("https://example.com:8443/p", "https://example.com:8443/p"),
+        ("https://ex.com/p?utm_source=rss&id=3&UTM_Medium=x", "https://ex.com/p?id=3"),
+        ("https://ex.com/p?b=2&a=1", "https://ex.com/p?b=2&a=1"),  # other parameters keep their order
+        ("https://ex.com/Path/Case", "https://ex.com/Path/Case"),  # paths are case-sensitive
+        ("  https://ex.com/x  ", "https://ex.com/x"),
+        ("http://[::1]:80/a", "http://[::1]/a"),
+    ],
+)
+def test_canonical_url(url, expected):
+    assert canonical_url(url) == expected
+
+
+@pytest.mark.parametrize("url", ["ftp://ex.com/", "mailto:a@b.c", "http://", "not a url", "http://ex.com:99999/", None, 42])
+def test_canonical_url_rejects_non_http(url):
+    assert canonical_url(url) is None
+
+
+def test_wikipedia_hosts(data_dir):
+    urls = [line.strip().strip('"') for line in (data_dir / "wikipedia/nemo-curator-wikipedia_urls.jsonl").open()]
+    assert len(urls) == 3818
+    assert all(is_wikipedia(host_of(canonical_url(u))) for u in urls)
+    for host in ("en.m.wikipedia.org", "an.wikipedia.org", "wikipedia.org"):
+        assert is_wikipedia(host)
+    for host in ("wikipedia.org.evil.com", "notwikipedia.org", "en.wikiquote.org"):
+        assert not is_wikipedia(host)
+
+
+def test_http_bare_newlines_and_false_content_encoding():
+    # ClueWeb09 style: "\n" line ends and a gzip Content-Encoding on a body stored decompressed.
+    block = b"HTTP/1.1 200 OK\nContent-Type: text/html; charset=EUC-JP\nContent-Encoding: gzip\n\n<html>x</html>"
+    resp = parse_http_response(block)
+    assert resp.status == 200 and resp.body == b"<html>x</html>" and resp.charset == "euc_jp"
+
+
+def test_http_chunked_and_gzip_bodies_are_decoded():
+    body = gzip.compress(b"<html><body>hello</body></html>")
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    block = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\nContent-Type: text/html\r\n\r\n" + chunked
+    assert parse_http_response(block).body == b"<html><body>hello</body></html>"
+
+
+def test_http_chunked_header_on_dechunked_body_keeps_body():
+    # pywb/wget archives keep "Transfer-Encoding: chunked" on bodies stored de-chunked.
+    block = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/html\r\n\r\n<!doctype html><p>x</p>"
+    assert parse_http_response(block).body == b"<!doctype html><p>x</p>"
+
+
+def test_http_not_http_and_html_sniffing():
+    assert parse_http_response(b"no blank line at all") is None
+    assert parse_http_response(b"GARBAGE 200\r\n\r\nbody") is None
+    assert not looks_like_html(parse_http_response(b"HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\n\r\n%PDF"))
+    assert looks_like_html(parse_http_response(b"HTTP/1.1 200 OK\r\n\r\n  <!DOCTYPE html><html></html>"))
+    assert parse_http_response(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=nope\r\n\r\nx").charset is None
