@@ -38,14 +38,7 @@ class HttpResponse:
         return None
 
 
-def _split_head(block: bytes) -> tuple[bytes, bytes] | None:
-    """Head and body of an HTTP message, whichever blank-line style it uses."""
-    crlf, lf = block.find(b"\r\n\r\n"), block.find(b"\n\n")
-    if crlf < 0 and lf < 0:
-        return None
-    if lf < 0 or (0 <= crlf < lf):
-        return block[:crlf], block[crlf + 4 :]
-    return block[:lf], block[lf + 2 :]
+MAX_HEAD = 65536  # an HTTP head longer than this is not one we want
 
 
 def _dechunk(body: bytes) -> bytes | None:
@@ -99,13 +92,14 @@ def _decode_content(body: bytes, encoding: str) -> bytes:
     return body
 
 
-def parse_http_response(block: bytes) -> HttpResponse | None:
-    """Parse a WARC response record's block (HTTP status line, headers, body); None if it is not HTTP."""
-    parts = _split_head(block)
-    if parts is None:
+def parse_http_head(data: bytes) -> tuple[int, dict[str, str], int] | None:
+    """(status, headers, offset of the body) from the start of an HTTP response; None if it is not one
+    (or its head does not end within `data`)."""
+    crlf, lf = data.find(b"\r\n\r\n", 0, MAX_HEAD), data.find(b"\n\n", 0, MAX_HEAD)
+    if crlf < 0 and lf < 0:
         return None
-    head, body = parts
-    lines = head.decode("latin-1").splitlines()
+    end, body_at = (crlf, crlf + 4) if lf < 0 or (0 <= crlf < lf) else (lf, lf + 2)
+    lines = data[:end].decode("latin-1").splitlines()
     status_line = lines[0].split(None, 2) if lines else []
     if len(status_line) < 2 or not status_line[0].upper().startswith("HTTP/"):
         return None
@@ -118,11 +112,25 @@ def parse_http_response(block: bytes) -> HttpResponse | None:
         name, sep, value = line.partition(":")
         if sep:
             headers.setdefault(name.strip().lower(), value.strip())
+    return status, headers, body_at
+
+
+def decode_body(headers: dict[str, str], body: bytes) -> bytes:
+    """Undo the transfer and content codings a body was archived with, where it really has them."""
     if "chunked" in headers.get("transfer-encoding", "").lower():
         body = _dechunk(body) or body
     if "content-encoding" in headers:
         body = _decode_content(body, headers["content-encoding"])
-    return HttpResponse(status, headers, body)
+    return body
+
+
+def parse_http_response(block: bytes) -> HttpResponse | None:
+    """Parse a WARC response record's block (HTTP status line, headers, body); None if it is not HTTP."""
+    head = parse_http_head(block)
+    if head is None:
+        return None
+    status, headers, body_at = head
+    return HttpResponse(status, headers, decode_body(headers, block[body_at:]))
 
 
 def looks_like_html(resp: HttpResponse) -> bool:

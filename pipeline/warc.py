@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 import zlib
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from apache_beam.io.filesystems import FileSystems
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from webtext.pipeline.counters import counter
-from webtext.pipeline.http import looks_like_html, parse_http_response
+from webtext.pipeline.http import MAX_HEAD, HttpResponse, decode_body, looks_like_html, parse_http_head
 from webtext.pipeline.urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ _GZIP_MAGIC = b"\x1f\x8b\x08"
 _WARC_LINE = re.compile(rb"(?:^|\n)WARC/\d")
 _RESYNC_WINDOW = 1 << 20
 _CC_CRAWL = re.compile(r"CC-MAIN-\d{4}-\d{2}")
+_PEEK = 4096
 
 
 @dataclass
@@ -134,6 +136,50 @@ def _crawl_of(warcinfo: bytes, filename: str) -> str | None:
     return None
 
 
+def _page(rec, path: str, name: str, crawl: str | None, stats: dict) -> Page | None:
+    """The Page in a response record, or None when it is not an HTTP-200 HTML capture.
+
+    Only the HTTP head is read first: redirects, errors, images and PDFs are skipped without
+    copying their bodies out of the record.
+    """
+    block = rec.reader.read(_PEEK)
+    head = parse_http_head(block)
+    if head is None and len(block) == _PEEK:  # a head longer than the peek (huge cookies, say)
+        block += rec.reader.read(MAX_HEAD)
+        head = parse_http_head(block)
+    if head is None or head[0] != 200:
+        return None
+    status, headers, body_at = head
+    ctype = headers.get("content-type", "")
+    if ctype and "html" not in ctype.lower():
+        return None
+    block += rec.reader.read()
+    resp = HttpResponse(status, headers, decode_body(headers, block[body_at:]))
+    if not looks_like_html(resp):
+        return None
+    url = (rec.headers.get("WARC-Target-URI") or "").strip().strip("<>")
+    canon = canonical_url(url)
+    if canon is None:
+        return None
+    truncated = rec.content_length is not None and len(block) < rec.content_length
+    if truncated:
+        stats["truncated"] += 1
+        stats["errors"] += 1
+        log.warning("%s: record %s is truncated (%d of %d bytes)", path, rec.record_id, len(block), rec.content_length)
+    stats["html"] += 1
+    return Page(
+        url=url,
+        canonical=canon,
+        warc_file=name,
+        record_id=(rec.record_id or "").strip("<>"),
+        warc_date=rec.headers.get("WARC-Date"),
+        crawl=crawl,
+        html=resp.body,
+        charset=resp.charset,
+        truncated=truncated,
+    )
+
+
 def iter_pages(path: str, stats: dict | None = None) -> Iterator[Page]:
     """Yield the HTTP-200 HTML response records of one WARC file (local path or any Beam filesystem URL).
 
@@ -144,53 +190,35 @@ def iter_pages(path: str, stats: dict | None = None) -> Iterator[Page]:
         stats.setdefault(key, 0)
     name = path.rsplit("/", 1)[-1]
     crawl = _crawl_of(b"", name)
+    local = "://" not in path
     stream = CountingReader(FileSystems.open(path, compression_type="uncompressed"))
     try:
-        head = stream.read(2)
-        stream.seek(0)
-        gzipped = head == _GZIP_MAGIC[:2]
+        gzipped = stream.read(2) == _GZIP_MAGIC[:2]
         pos, failed_at = 0, -1
         while pos is not None:
-            stream.seek(pos)
             last_start, truncated = None, False
+            if local and pos == 0:
+                # The common case: fastwarc reads the file itself, in Rust, with no Python I/O in the loop.
+                source = ArchiveIterator(path, parse_http=False, fsspec_args=False)
+                stats["bytes_read"] += os.path.getsize(path)
+            else:
+                stream.seek(pos)
+                source = ArchiveIterator(stream, parse_http=False)
             try:
-                for rec in ArchiveIterator(stream, parse_http=False, stream_detect=True):
+                for rec in source:
                     last_start = rec.stream_pos
                     stats["records"] += 1
                     rtype, truncated = rec.record_type, False
                     if rtype == WarcRecordType.warcinfo:
                         crawl = _crawl_of(rec.reader.read(), name) or crawl
-                        continue
-                    if rtype != WarcRecordType.response:
-                        continue  # request, revisit, metadata, resource, conversion: not a page capture
-                    block = rec.reader.read()
-                    resp = parse_http_response(block)
-                    if resp is None or resp.status != 200 or not looks_like_html(resp):
-                        continue
-                    url = (rec.headers.get("WARC-Target-URI") or "").strip().strip("<>")
-                    canon = canonical_url(url)
-                    if canon is None:
-                        continue
-                    truncated = rec.content_length is not None and len(block) < rec.content_length
-                    if truncated:
-                        stats["truncated"] += 1
-                        stats["errors"] += 1
-                        log.warning("%s: record %s is truncated (%d of %d bytes)", path, rec.record_id, len(block), rec.content_length)
-                    stats["html"] += 1
-                    yield Page(
-                        url=url,
-                        canonical=canon,
-                        warc_file=name,
-                        record_id=(rec.record_id or "").strip("<>"),
-                        warc_date=rec.headers.get("WARC-Date"),
-                        crawl=crawl,
-                        html=resp.body,
-                        charset=resp.charset,
-                        truncated=truncated,
-                    )
+                    elif rtype == WarcRecordType.response:  # request, revisit, metadata, ...: not a page capture
+                        page = _page(rec, path, name, crawl, stats)
+                        if page is not None:
+                            truncated = page.truncated
+                            yield page
                 tail = last_start if last_start is not None else pos
                 if gzipped and not _gzip_tail_complete(stream, tail):
-                    if not (truncated and stats["html"]):  # already counted as a truncated record
+                    if not truncated:  # else already counted as a truncated record
                         stats["errors"] += 1
                         log.warning("%s: the file ends inside a gzip member (truncated download?)", path)
                 pos = None  # reached the end
