@@ -3,6 +3,8 @@
     build-corpus                                         # the embedded demo, into ./webtext-demo
     build-corpus --warcs 'crawl/*.warc.gz' --reddit 'RS_*.zst' --out corpus/
     build-corpus ... --direct_running_mode=multi_processing --direct_num_workers=8
+    build-corpus --cc-index 'cdx-*.gz' --cc-base https://data.commoncrawl.org --reddit 'RS_*.zst' --out corpus/
+    build-corpus --crawl CC-MAIN-2024-22 --max-warcs 10 --reddit 'RS_*.zst' --out corpus/
     build-corpus ... --runner DataflowRunner --project P --region R --temp_location gs://...
 """
 
@@ -43,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--warcs", nargs="+", metavar="PATH", help="WARC files or globs (.warc.gz, .warc; local, gs://, s3://)")
     src.add_argument("--reddit", nargs="+", metavar="PATH", help="Pushshift/Arctic Shift submission dumps or globs (.zst, .xz, .gz, .bz2, plain NDJSON)")
     src.add_argument("--no-links", action="store_true", help="no Reddit join: every HTML page of the WARCs (GPT-3's filtered-CC path)")
+    src.add_argument("--crawl", metavar="CC-MAIN-YYYY-WW", help="read the WARCs of this Common Crawl crawl (its warc.paths.gz, from --cc-base)")
+    src.add_argument("--max-warcs", type=int, metavar="N", help="with --crawl: only the first N WARC files")
+    src.add_argument("--cc-index", nargs="+", metavar="PATH", help="index mode: Common Crawl index files (CDXJ, .gz, or columnar .parquet); "
+                     "only the linked records are read, by byte range")
+    src.add_argument("--cc-base", default=inputs.CC_BASE, metavar="URL/DIR", help=f"where crawl-data/... lives (default {inputs.CC_BASE}; "
+                     "a local folder, https://, s3://commoncrawl, gs://...)")
     out = p.add_argument_group("output")
     out.add_argument("--out", metavar="DIR", help=f"corpus folder (default for the demo: ./{DEMO_OUT})")
     out.add_argument("--docs-per-shard", type=int, default=50_000, metavar="N", help="target documents per Parquet shard (default 50000)")
@@ -75,21 +83,30 @@ def _parse_langs(value: str) -> list[str] | None:
 
 
 def _job_from_args(args) -> tuple[CorpusJob, dict]:
-    demo = not args.warcs and not args.reddit
+    demo = not (args.warcs or args.reddit or args.crawl or args.cc_index)
     if demo:
         from webtext.pipeline.demo import write_demo_inputs
 
         out = args.out or DEMO_OUT
         warcs, dumps = write_demo_inputs(Path(out) / "demo-inputs")
+        cc_index = []
     else:
         if not args.out:
             raise UserError("--out DIR is required")
-        if not args.warcs:
-            raise UserError("--warcs is required (the pages come from WARC files)")
+        if sum(map(bool, (args.warcs, args.crawl, args.cc_index))) != 1:
+            raise UserError("give exactly one source of pages: --warcs, --crawl or --cc-index")
         if not args.reddit and not args.no_links:
             raise UserError("--reddit is required (or --no-links to keep every page of the WARCs)")
+        if args.cc_index and args.no_links:
+            raise UserError("--cc-index reads the records Reddit links to; it needs --reddit, not --no-links")
+        if args.max_warcs is not None and (not args.crawl or args.max_warcs < 1):
+            raise UserError("--max-warcs N (N >= 1) goes with --crawl")
         out = args.out
-        warcs = inputs.expand(args.warcs, "WARC")
+        if args.crawl:
+            warcs = inputs.crawl_warcs(args.crawl, args.cc_base, args.max_warcs)
+        else:
+            warcs = inputs.expand(args.warcs, "WARC") if args.warcs else []
+        cc_index = inputs.expand(args.cc_index, "Common Crawl index") if args.cc_index else []
         dumps = [] if args.no_links else inputs.expand(args.reddit, "Reddit dump")
         for dump in dumps:
             inputs.probe_readable(dump, "Reddit dump")
@@ -105,6 +122,8 @@ def _job_from_args(args) -> tuple[CorpusJob, dict]:
     job = CorpusJob(
         warcs=warcs,
         reddit=dumps,
+        cc_index=cc_index,
+        cc_base=args.cc_base,
         out=out.rstrip("/"),
         config=load_config(args.config),
         min_karma=args.min_karma,
@@ -188,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
             "runner": str(options.view_as(StandardOptions).runner),
             "beam_args": beam_args,
         },
-        inputs={"warcs": job.warcs, "reddit": job.reddit, "demo": extra["demo"]},
+        inputs={"warcs": job.warcs, "reddit": job.reddit, "cc_index": job.cc_index, "cc_base": job.cc_base if job.cc_index else None,
+                "demo": extra["demo"]},
         elapsed_s=elapsed,
     )
     manifest.write_json_atomic(f"{job.out}/manifest.json", m)

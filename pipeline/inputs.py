@@ -10,11 +10,13 @@ import bz2
 import gzip
 import io
 import lzma
+import re
 
 import zstandard
 from apache_beam.io.filesystems import FileSystems
 
 from webtext.errors import UserError
+from webtext.pipeline import httpfs  # noqa: F401 - registers http(s):// with Beam's FileSystems
 
 # Real Pushshift dumps are compressed with a 2 GiB window (--long=31); the default limit rejects them.
 ZSTD_MAX_WINDOW = 2**31
@@ -58,3 +60,22 @@ def probe_readable(path: str, what: str) -> None:
             f.read(1 << 16)
     except Exception as e:  # noqa: BLE001 - zstd/lzma/gzip/bz2/OS errors all mean "cannot read this"
         raise UserError(f"cannot read {what} {path}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+
+
+CC_BASE = "https://data.commoncrawl.org"
+_CRAWL_ID = re.compile(r"CC-MAIN-\d{4}-\d{2}")
+
+
+def crawl_warcs(crawl: str, base: str = CC_BASE, max_warcs: int | None = None) -> list[str]:
+    """The WARC URLs of a Common Crawl crawl, from its warc.paths.gz listing (first `max_warcs`)."""
+    if not _CRAWL_ID.fullmatch(crawl):
+        raise UserError(f"--crawl: {crawl!r} is not a crawl id like CC-MAIN-2024-22")
+    listing = f"{base.rstrip('/')}/crawl-data/{crawl}/warc.paths.gz"
+    try:
+        with open_text_lines(listing) as lines:
+            paths = [line.decode().strip() for line in lines if line.strip()]
+    except Exception as e:  # noqa: BLE001 - not found, no network, not gzip: all "cannot list"
+        raise UserError(f"cannot read the WARC listing {listing}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    if max_warcs is not None:
+        paths = paths[:max_warcs]
+    return [f"{base.rstrip('/')}/{p}" for p in paths]

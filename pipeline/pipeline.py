@@ -4,6 +4,9 @@
             ├─ join ─ wikipedia ─ extract ─ lang ─ quality ─ dedup ─ write
     warc ───┘
 
+In index mode (--cc-index) the join runs on the index entries instead of the pages, and only the
+linked records are fetched, each by one byte-range read.
+
 Every filter stage hands back (kept, dropped); with --keep-dropped the dropped documents, each with
 its drop_reason, are written under OUT/dropped/.
 """
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 
 import apache_beam as beam
 
+from webtext.pipeline.ccindex import FetchLinkedRecords, ReadIndexCaptures
 from webtext.pipeline.extract import Extract
 from webtext.pipeline.join import DropWikipedia, JoinLinksAndPages
 from webtext.pipeline.reddit import ReadRedditLinks
@@ -32,6 +36,8 @@ class CorpusJob:
     reddit: list[str]
     out: str
     config: dict
+    cc_index: list[str] = field(default_factory=list)  # index mode: fetch linked records by byte range
+    cc_base: str = ""  # where the index's WARC filenames live
     min_karma: int = 3
     no_links: bool = False
     skip: frozenset = frozenset()
@@ -63,12 +69,14 @@ def _filter_stages(job: CorpusJob) -> list[tuple[str, beam.PTransform]]:
 
 def build(p: beam.Pipeline, job: CorpusJob):
     """Add the whole corpus job to pipeline `p`; returns the PCollection of written shard paths."""
-    pages = p | "Warc" >> ReadWarcPages(job.warcs)
-    if job.no_links:
-        joined = {"pages": pages} | "Join" >> JoinLinksAndPages(with_links=False)
-    else:
-        links = p | "Reddit" >> ReadRedditLinks(job.reddit, job.min_karma)
-        joined = {"pages": pages, "links": links} | "Join" >> JoinLinksAndPages(with_links=True)
+    links = None if job.no_links else p | "Reddit" >> ReadRedditLinks(job.reddit, job.min_karma)
+    if job.cc_index:  # index mode: join links with index entries, then read only those records
+        captures = p | "CcIndex" >> ReadIndexCaptures(job.cc_index)
+        joined = {"links": links, "captures": captures} | "FetchByRange" >> FetchLinkedRecords(job.cc_base)
+    else:  # scan mode: read every record, join pages with links
+        pages = p | "Warc" >> ReadWarcPages(job.warcs)
+        inputs = {"pages": pages} if links is None else {"pages": pages, "links": links}
+        joined = inputs | "Join" >> JoinLinksAndPages(with_links=links is not None)
     extract_cfg = job.config["extract"]
     docs = (
         joined

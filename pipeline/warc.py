@@ -22,6 +22,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
+from webtext.pipeline import httpfs  # noqa: F401 - registers http(s):// with Beam's FileSystems
 from webtext.pipeline.counters import counter
 from webtext.pipeline.http import MAX_HEAD, HttpResponse, decode_body, looks_like_html, parse_http_head
 from webtext.pipeline.urls import canonical_url
@@ -124,7 +125,7 @@ def _gzip_tail_complete(stream, start: int) -> bool:
     return True
 
 
-def _crawl_of(warcinfo: bytes, filename: str) -> str | None:
+def crawl_of(warcinfo: bytes, filename: str) -> str | None:
     """The crawl a WARC belongs to: Common Crawl's id from the file name, else warcinfo's isPartOf."""
     m = _CC_CRAWL.search(filename)
     if m:
@@ -136,7 +137,7 @@ def _crawl_of(warcinfo: bytes, filename: str) -> str | None:
     return None
 
 
-def _page(rec, path: str, name: str, crawl: str | None, stats: dict) -> Page | None:
+def page_from_record(rec, path: str, name: str, crawl: str | None, stats: dict) -> Page | None:
     """The Page in a response record, or None when it is not an HTTP-200 HTML capture.
 
     Only the HTTP head is read first: redirects, errors, images and PDFs are skipped without
@@ -189,7 +190,7 @@ def iter_pages(path: str, stats: dict | None = None) -> Iterator[Page]:
     for key in ("records", "html", "errors", "truncated", "bytes_read"):
         stats.setdefault(key, 0)
     name = path.rsplit("/", 1)[-1]
-    crawl = _crawl_of(b"", name)
+    crawl = crawl_of(b"", name)
     local = "://" not in path
     stream = CountingReader(FileSystems.open(path, compression_type="uncompressed"))
     try:
@@ -210,9 +211,9 @@ def iter_pages(path: str, stats: dict | None = None) -> Iterator[Page]:
                     stats["records"] += 1
                     rtype, truncated = rec.record_type, False
                     if rtype == WarcRecordType.warcinfo:
-                        crawl = _crawl_of(rec.reader.read(), name) or crawl
+                        crawl = crawl_of(rec.reader.read(), name) or crawl
                     elif rtype == WarcRecordType.response:  # request, revisit, metadata, ...: not a page capture
-                        page = _page(rec, path, name, crawl, stats)
+                        page = page_from_record(rec, path, name, crawl, stats)
                         if page is not None:
                             truncated = page.truncated
                             yield page

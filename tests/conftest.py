@@ -6,10 +6,19 @@ dumps, real pages with ground truth and the lid.176 model. Tests never download 
 
 from __future__ import annotations
 
+import json
 import os
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
+import zstandard
+
+from webtext.pipeline.extract import decode_html
+from webtext.pipeline.extract_worker import extract_page
+from webtext.pipeline.join import best_capture
+from webtext.pipeline.urls import host_of, is_wikipedia
+from webtext.pipeline.warc import iter_pages
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("WEBTEXT_TEST_DATA", REPO.parent / "shared" / "data"))
@@ -26,3 +35,48 @@ def data_dir() -> Path:
 def real_warcs(data_dir) -> list[Path]:
     """Every real WARC file in the shared data (WET/WAT included: they must be read without harm)."""
     return sorted(data_dir.glob("warc/**/*.warc*"))
+
+
+SCORES = (1, 3, 7, 12, 2, 50)  # one in three below the karma bar
+
+
+def _variant(url: str, i: int) -> str:
+    """How Reddit users write the same URL: other host case, a fragment, tracking parameters."""
+    scheme, rest = url.split("://", 1)
+    host, _, path = rest.partition("/")
+    if i % 4 == 1:
+        return f"{scheme}://{host.upper()}/{path}"
+    if i % 4 == 2:
+        return f"{url}#comments"
+    if i % 4 == 3:
+        return f"{url}{'&' if '?' in url else '?'}utm_source=reddit"
+    return url
+
+
+@pytest.fixture(scope="session")
+def real_run_inputs(real_warcs, tmp_path_factory):
+    """A Pushshift-format dump naming every HTML page of the real WARCs, and the documents we expect."""
+    tmp = tmp_path_factory.mktemp("real")
+    pages = [p for w in real_warcs for p in iter_pages(str(w))]
+    lines, score_of = [], defaultdict(int)
+    for i, page in enumerate(pages):
+        score = SCORES[i % len(SCORES)]
+        lines.append(json.dumps({"url": _variant(page.url, i), "score": score, "subreddit": f"sub{i % 3}", "is_self": False}))
+        score_of[page.canonical] = max(score_of[page.canonical], score)
+    lines += ["{broken json", json.dumps({"url": pages[0].url, "score": 99, "is_self": True})]
+    dump = tmp / "RS_real.zst"
+    dump.write_bytes(zstandard.ZstdCompressor().compress("\n".join(lines).encode()))
+
+    by_url = defaultdict(list)
+    for page in pages:
+        by_url[page.canonical].append(page)
+    expected = {}
+    for canonical, captures in by_url.items():
+        if score_of[canonical] < 3 or is_wikipedia(host_of(canonical)):
+            continue
+        page = best_capture(captures)
+        if extract_page(decode_html(page.html, page.charset), page.url) is not None:
+            expected[canonical] = (page.url, score_of[canonical])
+    wiki_linked = sum(1 for c in by_url if score_of[c] >= 3 and is_wikipedia(host_of(c)))
+    linked = {c for c, s in score_of.items() if s >= 3}
+    return {"warcs": [str(w) for w in real_warcs], "dump": str(dump), "expected": expected, "wiki": wiki_linked, "linked": linked}

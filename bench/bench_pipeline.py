@@ -1,0 +1,100 @@
+"""build-corpus end to end vs raw trafilatura on the same real pages, one core each.
+
+    python bench/bench_pipeline.py [--copies 4] [--stages none|all]
+
+The real article pages of ../shared/data/extraction (ScrapingHub AEB, 181 pages) are written into a
+WARC (each page `--copies` times under different URLs, so there is enough work to time) with a
+Pushshift dump linking every URL. Then, in one run:
+
+  raw trafilatura      trafilatura.extract(html) in a loop (what a hand-written script does)
+  raw + metadata       trafilatura.bare_extraction(html, with_metadata=True): text, title and date,
+                       the same work the extract stage does
+  build-corpus         the whole Beam pipeline (read WARC + dump, join, extract in an isolated worker,
+                       write Parquet), FnApiRunner in_memory, one worker
+
+The pipeline's overhead is its wall time over the raw loop's, as a ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import json
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import trafilatura
+import zstandard
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from webtext.cli import main as webtext_main
+
+DATA = Path(os.environ.get("WEBTEXT_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+def load_pages(copies: int) -> list[tuple[str, bytes]]:
+    truth = json.loads((DATA / "extraction/scrapinghub-aeb/ground-truth.json").read_text())
+    base = [(item["url"], gzip.decompress((DATA / f"extraction/scrapinghub-aeb/html/{pid}.html.gz").read_bytes())) for pid, item in sorted(truth.items())]
+    return [(f"{url}{'&' if '?' in url else '?'}copy={c}", html) for c in range(copies) for url, html in base]
+
+
+def write_inputs(pages, directory: Path) -> tuple[str, str]:
+    warc = directory / "pages.warc.gz"
+    with open(warc, "wb") as f:
+        writer = WARCWriter(f, gzip=True)
+        for url, html in pages:
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(html)))], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(html), http_headers=http))
+    dump = directory / "RS_bench.zst"
+    lines = "\n".join(json.dumps({"url": url, "score": 10, "subreddit": "bench", "is_self": False}) for url, _ in pages)
+    dump.write_bytes(zstandard.ZstdCompressor().compress(lines.encode()))
+    return str(warc), str(dump)
+
+
+def time_raw(pages, fn) -> float:
+    start = time.perf_counter()
+    for url, html in pages:
+        fn(html, url)
+    return time.perf_counter() - start
+
+
+def time_pipeline(warc, dump, out, stages: str) -> tuple[float, dict]:
+    skip = [] if stages == "all" else ["--skip", "lang,quality,dedup"]
+    start = time.perf_counter()
+    rc = webtext_main(["build-corpus", "--warcs", warc, "--reddit", dump, "--out", out, *skip,
+                       "--direct_running_mode=in_memory", "--direct_num_workers=1"])
+    elapsed = time.perf_counter() - start
+    assert rc == 0
+    return elapsed, json.loads(Path(out, "manifest.json").read_text())["counters"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--copies", type=int, default=4)
+    ap.add_argument("--stages", choices=("none", "all"), default="none", help="run lang/quality/dedup too (default: none)")
+    args = ap.parse_args()
+    logging.disable(logging.WARNING)
+    pages = load_pages(args.copies)
+    with tempfile.TemporaryDirectory() as tmp:
+        warc, dump = write_inputs(pages, Path(tmp))
+        trafilatura.extract(pages[0][1])  # warm imports for the raw loops
+        raw = time_raw(pages, lambda h, u: trafilatura.extract(h, url=u))
+        meta = time_raw(pages, lambda h, u: trafilatura.bare_extraction(h, url=u, with_metadata=True))
+        wall, counters = time_pipeline(warc, dump, os.path.join(tmp, "corpus"), args.stages)
+    n = len(pages)
+    print(f"\n{n} real pages ({n // args.copies} AEB articles x {args.copies}), one core, stages: {args.stages}")
+    print(f"{'':<18} {'seconds':>8} {'docs/s':>8} {'vs raw':>8}")
+    for name, secs in (("raw trafilatura", raw), ("raw + metadata", meta), ("build-corpus", wall)):
+        print(f"{name:<18} {secs:>8.2f} {n / secs:>8.1f} {secs / raw:>7.2f}x")
+    print(f"\npipeline overhead over raw trafilatura: {wall / raw - 1:+.1%}; over raw + metadata: {wall / meta - 1:+.1%}")
+    print(f"documents written: {counters['docs.written']} (extract.empty {counters.get('extract.empty', 0)}, extract.errors {counters.get('extract.errors', 0)})")
+    print(f"time inside the extractor (extract.ms): {counters.get('extract.ms', 0) / 1000:.2f}s of {wall:.2f}s wall")
+
+
+if __name__ == "__main__":
+    main()
