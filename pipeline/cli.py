@@ -27,6 +27,7 @@ from webtext.errors import UserError  # noqa: E402
 from webtext.pipeline import inputs, manifest  # noqa: E402
 from webtext.pipeline.beam_options import pipeline_options  # noqa: E402
 from webtext.pipeline.config import load_config  # noqa: E402
+from webtext.pipeline.lang import parse_langs  # noqa: E402
 from webtext.pipeline.pipeline import STAGES, CorpusJob, build  # noqa: E402
 from webtext.pipeline.writer import shard_count  # noqa: E402
 
@@ -73,13 +74,6 @@ def _parse_skip(value: str) -> frozenset:
     if unknown:
         raise UserError(f"--skip: unknown stage {unknown[0]!r} (choose from {', '.join(STAGES)})")
     return names
-
-
-def _parse_langs(value: str) -> list[str] | None:
-    langs = [s.strip() for s in value.split(",") if s.strip()]
-    if not langs:
-        raise UserError("--langs needs at least one language code, or 'all'")
-    return None if "all" in langs else langs
 
 
 def _job_from_args(args) -> tuple[CorpusJob, dict]:
@@ -129,7 +123,7 @@ def _job_from_args(args) -> tuple[CorpusJob, dict]:
         min_karma=args.min_karma,
         no_links=args.no_links,
         skip=_parse_skip(args.skip),
-        langs=_parse_langs(args.langs),
+        langs=parse_langs(args.langs),
         lang_threshold=args.lang_threshold,
         quality_model=args.quality_model,
         quality_threshold=args.quality_threshold,

@@ -24,6 +24,10 @@ COMMANDS = {
 }
 
 
+# Top-level modules of optional extras -> the extra that installs them.
+_EXTRAS = {"torch": "train", "matplotlib": "train"}
+
+
 def _usage() -> str:
     width = max(map(len, COMMANDS))
     lines = [f"usage: webtext COMMAND [options]   (webtext {__version__})", "", "commands:"]
@@ -43,6 +47,11 @@ def run(name: str, argv: list[str]) -> int:
     except UserError as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as e:
+        if e.name in _EXTRAS:  # an optional part that is not installed: say how to get it
+            print(f"{prog}: error: needs {e.name}; install it with: pip install 'webtext[{_EXTRAS[e.name]}]'", file=sys.stderr)
+            return 2
+        raise
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
