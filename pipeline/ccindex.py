@@ -21,10 +21,11 @@ from apache_beam.io.filesystems import FileSystems
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from webtext.pipeline import httpfs
-from webtext.pipeline.counters import counter
-from webtext.pipeline.inputs import open_text_lines
+from webtext.pipeline.counters import Counters
+from webtext.pipeline.inputs import ReadEachFile, open_text_lines
+from webtext.pipeline.join import JoinCounters
 from webtext.pipeline.urls import canonical_url
-from webtext.pipeline.warc import crawl_of, page_from_record
+from webtext.pipeline.warc import STAT_NAMES, crawl_of, page_from_record
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ def iter_captures(path: str, stats: dict):
 
 class _ReadIndexFile(beam.DoFn):
     def __init__(self):
-        self.c = {n: counter(f"index.{n}") for n in ("entries", "skipped", "errors")}
+        self.counters = Counters("index", ("entries", "skipped", "errors"))
 
     def process(self, path: str):
         stats = {"entries": 0, "skipped": 0, "errors": 0}
@@ -110,8 +111,7 @@ class _ReadIndexFile(beam.DoFn):
             stats["errors"] += 1
             log.warning("%s: unreadable index file: %s", path, e)
         finally:
-            for name, n in stats.items():
-                self.c[name].inc(n)
+            self.counters.add(stats)
 
 
 def newest(captures) -> Capture:
@@ -141,23 +141,16 @@ class _FetchLinked(beam.DoFn):
 
     def __init__(self, base: str):
         self.base = base
-        self.c = {n: counter(f"warc.{n}") for n in ("records", "html", "errors", "truncated", "bytes_read")}
-        self.c_matched = counter("join.matched")
-        self.c_dupes = counter("join.duplicate_captures")
-        self.c_no_page = counter("join.links_without_page")
+        self.counters = Counters("warc", STAT_NAMES)
+        self.join_counters = JoinCounters()
 
     def process(self, element):
         canonical, grouped = element
         links, captures = list(grouped["links"]), list(grouped["captures"])
-        if not links:
+        if not links or not self.join_counters.count(bool(links), len(captures)):
             return
-        if not captures:
-            self.c_no_page.inc()
-            return
-        self.c_matched.inc()
-        self.c_dupes.inc(len(captures) - 1)
         capture = newest(captures)
-        stats = {"records": 0, "html": 0, "errors": 0, "truncated": 0, "bytes_read": 0}
+        stats = dict.fromkeys(STAT_NAMES, 0)
         try:
             data = fetch_record(self.base, capture)
             stats["bytes_read"] += len(data)
@@ -174,24 +167,12 @@ class _FetchLinked(beam.DoFn):
             stats["errors"] += 1
             log.warning("%s@%d: cannot read record: %s", capture.filename, capture.offset, e)
         finally:
-            for name, n in stats.items():
-                self.c[name].inc(n)
+            self.counters.add(stats)
 
 
-class ReadIndexCaptures(beam.PTransform):
+def ReadIndexCaptures(paths: list[str]) -> beam.PTransform:
     """Index file paths (expanded) -> (canonical URL, Capture) for every HTML 200 capture."""
-
-    def __init__(self, paths: list[str]):
-        super().__init__()
-        self.paths = sorted(paths)
-
-    def expand(self, pbegin):
-        return (
-            pbegin
-            | "IndexPaths" >> beam.Create(self.paths)
-            | "SpreadIndexFiles" >> beam.Reshuffle()
-            | "ReadIndex" >> beam.ParDo(_ReadIndexFile())
-        )
+    return ReadEachFile(paths, _ReadIndexFile())
 
 
 class FetchLinkedRecords(beam.PTransform):

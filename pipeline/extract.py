@@ -95,8 +95,7 @@ class _ExtractDoFn(beam.DoFn):
 
     def __init__(self, timeout_s: float, max_html_bytes: int):
         self.timeout_s, self.max_html_bytes = timeout_s, max_html_bytes
-        self.c = {n: counter(f"extract.{n}") for n in ("pages", "empty", "errors", "timeouts", "too_large", "docs")}
-        self.c_ms = counter("extract.ms")
+        self.c = {n: counter(f"extract.{n}") for n in ("pages", "empty", "errors", "timeouts", "too_large", "docs", "ms")}
 
     def setup(self):
         self.extractor = IsolatedExtractor(self.timeout_s) if self.timeout_s > 0 else None
@@ -125,7 +124,7 @@ class _ExtractDoFn(beam.DoFn):
             log.warning("extract: %s: %s", page.url, e)
             return
         finally:
-            self.c_ms.inc(int((time.perf_counter() - start) * 1000))
+            self.c["ms"].inc(int((time.perf_counter() - start) * 1000))
         if result is None:
             self.c["empty"].inc()
             return

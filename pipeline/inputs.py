@@ -12,6 +12,7 @@ import io
 import lzma
 import re
 
+import apache_beam as beam
 import zstandard
 from apache_beam.io.filesystems import FileSystems
 
@@ -79,3 +80,18 @@ def crawl_warcs(crawl: str, base: str = CC_BASE, max_warcs: int | None = None) -
     if max_warcs is not None:
         paths = paths[:max_warcs]
     return [f"{base.rstrip('/')}/{p}" for p in paths]
+
+
+class ReadEachFile(beam.PTransform):
+    """File paths (already expanded) -> whatever `dofn` yields for each file.
+
+    The paths are shuffled first, so the files spread over all workers instead of being read one
+    after the other by the worker that created the list.
+    """
+
+    def __init__(self, paths: list[str], dofn: beam.DoFn):
+        super().__init__()
+        self.paths, self.dofn = sorted(paths), dofn
+
+    def expand(self, pbegin):
+        return pbegin | "Paths" >> beam.Create(self.paths) | "SpreadFiles" >> beam.Reshuffle() | "ReadFile" >> beam.ParDo(self.dofn)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import apache_beam as beam
 
-from webtext.pipeline.counters import counter
+from webtext.pipeline.counters import Counters, counter
 from webtext.pipeline.urls import host_of, is_wikipedia
 
 
@@ -21,25 +21,32 @@ def best_capture(pages):
     return max(ordered, key=lambda p: (not p.truncated, p.warc_date or ""))
 
 
+class JoinCounters:
+    """The join's funnel counts for one URL, the same in scan mode and index mode."""
+
+    def __init__(self):
+        self.counters = Counters("join", ("matched", "duplicate_captures", "links_without_page"))
+
+    def count(self, linked: bool, captures: int) -> bool:
+        """Count one URL's outcome; True when it has a capture to keep."""
+        if not captures:
+            self.counters.add({"links_without_page": int(linked)})
+            return False
+        self.counters.add({"matched": int(linked), "duplicate_captures": captures - 1})
+        return True
+
+
 class _PickCapture(beam.DoFn):
     def __init__(self, need_link: bool):
         self.need_link = need_link
-        self.c_matched = counter("join.matched")
-        self.c_dupes = counter("join.duplicate_captures")
-        self.c_no_page = counter("join.links_without_page")
+        self.join_counters = JoinCounters()
 
     def process(self, element):
         canonical, grouped = element
         pages = list(grouped["pages"])
         links = list(grouped.get("links", ()))
-        if self.need_link and not links:
+        if (self.need_link and not links) or not self.join_counters.count(bool(links), len(pages)):
             return
-        if not pages:
-            self.c_no_page.inc()
-            return
-        if links:
-            self.c_matched.inc()
-        self.c_dupes.inc(len(pages) - 1)
         yield canonical, best_capture(pages), (links[0] if links else None)
 
 

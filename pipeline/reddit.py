@@ -12,13 +12,14 @@ import logging
 
 import apache_beam as beam
 
-from webtext.pipeline.counters import counter
-from webtext.pipeline.inputs import open_text_lines
+from webtext.pipeline.counters import Counters, counter
+from webtext.pipeline.inputs import ReadEachFile, open_text_lines
 from webtext.pipeline.urls import canonical_url
 
 log = logging.getLogger(__name__)
 
 INVALID, SELF, BELOW, KEPT = "invalid", "self", "below_karma", "kept"
+_COUNTS = ("lines", INVALID, SELF, BELOW, KEPT, "errors")
 
 
 def parse_submission(line: bytes | str, min_karma: int):
@@ -50,10 +51,10 @@ class _ReadDump(beam.DoFn):
 
     def __init__(self, min_karma: int):
         self.min_karma = min_karma
-        self.c = {name: counter(f"reddit.{name}") for name in ("lines", INVALID, SELF, BELOW, KEPT, "errors")}
+        self.counters = Counters("reddit", _COUNTS)
 
     def process(self, path: str):
-        counts = dict.fromkeys(self.c, 0)
+        counts = dict.fromkeys(_COUNTS, 0)
         try:
             with open_text_lines(path) as lines:
                 for line in lines:
@@ -68,8 +69,7 @@ class _ReadDump(beam.DoFn):
             counts["errors"] += 1
             log.warning("%s: stopped reading after %d lines: %s", path, counts["lines"], e)
         finally:
-            for name, n in counts.items():
-                self.c[name].inc(n)
+            self.counters.add(counts)
 
 
 class _MergeLinks(beam.CombineFn):
@@ -103,9 +103,7 @@ class ReadRedditLinks(beam.PTransform):
     def expand(self, pbegin):
         return (
             pbegin
-            | "DumpPaths" >> beam.Create(self.paths)
-            | "SpreadDumps" >> beam.Reshuffle()
-            | "ReadSubmissions" >> beam.ParDo(_ReadDump(self.min_karma))
+            | "ReadSubmissions" >> ReadEachFile(self.paths, _ReadDump(self.min_karma))
             | "MergePerUrl" >> beam.CombinePerKey(_MergeLinks())
             | "CountUrls" >> beam.Map(_count_url)
         )

@@ -23,7 +23,8 @@ from apache_beam.io.filesystems import FileSystems
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from webtext.pipeline import httpfs  # noqa: F401 - registers http(s):// with Beam's FileSystems
-from webtext.pipeline.counters import counter
+from webtext.pipeline.counters import Counters
+from webtext.pipeline.inputs import ReadEachFile
 from webtext.pipeline.http import MAX_HEAD, HttpResponse, decode_body, looks_like_html, parse_http_head
 from webtext.pipeline.urls import canonical_url
 
@@ -34,6 +35,7 @@ _WARC_LINE = re.compile(rb"(?:^|\n)WARC/\d")
 _RESYNC_WINDOW = 1 << 20
 _CC_CRAWL = re.compile(r"CC-MAIN-\d{4}-\d{2}")
 _PEEK = 4096
+STAT_NAMES = ("records", "html", "errors", "truncated", "bytes_read")  # what iter_pages counts, per file
 
 
 @dataclass
@@ -187,7 +189,7 @@ def iter_pages(path: str, stats: dict | None = None) -> Iterator[Page]:
     `stats` (a dict) receives the counts: records, html, errors, truncated, bytes_read.
     """
     stats = {} if stats is None else stats
-    for key in ("records", "html", "errors", "truncated", "bytes_read"):
+    for key in STAT_NAMES:
         stats.setdefault(key, 0)
     name = path.rsplit("/", 1)[-1]
     crawl = crawl_of(b"", name)
@@ -240,41 +242,20 @@ class _ReadWarcFile(beam.DoFn):
     """One WARC file in, its HTML pages out, keyed by canonical URL."""
 
     def __init__(self):
-        self.c_files = counter("warc.files")
-        self.c_records = counter("warc.records")
-        self.c_html = counter("warc.html")
-        self.c_errors = counter("warc.errors")
-        self.c_truncated = counter("warc.truncated")
-        self.c_bytes = counter("warc.bytes_read")
+        self.counters = Counters("warc", ("files", *STAT_NAMES))
 
     def process(self, path: str):
-        stats: dict = {}
+        stats = dict.fromkeys(STAT_NAMES, 0)
         try:
             for page in iter_pages(path, stats):
                 yield page.canonical, page
         except Exception as e:  # noqa: BLE001 - an unreadable file is counted, the run goes on
-            stats["errors"] = stats.get("errors", 0) + 1
+            stats["errors"] += 1
             log.warning("%s: unreadable WARC file: %s", path, e)
         finally:
-            self.c_files.inc()
-            self.c_records.inc(stats.get("records", 0))
-            self.c_html.inc(stats.get("html", 0))
-            self.c_errors.inc(stats.get("errors", 0))
-            self.c_truncated.inc(stats.get("truncated", 0))
-            self.c_bytes.inc(stats.get("bytes_read", 0))
+            self.counters.add({"files": 1, **stats})
 
 
-class ReadWarcPages(beam.PTransform):
+def ReadWarcPages(paths: list[str]) -> beam.PTransform:
     """WARC file paths (already expanded) -> (canonical URL, Page) for every HTML 200 response."""
-
-    def __init__(self, paths: list[str]):
-        super().__init__()
-        self.paths = sorted(paths)
-
-    def expand(self, pbegin):
-        return (
-            pbegin
-            | "WarcPaths" >> beam.Create(self.paths)
-            | "SpreadFiles" >> beam.Reshuffle()  # one file per worker at a time, not all on the first one
-            | "ReadRecords" >> beam.ParDo(_ReadWarcFile())
-        )
+    return ReadEachFile(paths, _ReadWarcFile())
