@@ -1,48 +1,30 @@
-"""Index mode: read only the WARC records that Reddit links to, by byte range.
+"""Index mode's input: the Common Crawl URL index, as (canonical URL, Capture) entries.
 
-A crawl is ~90 TB of WARCs; WebText needs a few tens of millions of its records. The Common Crawl URL
-index names, for every capture, its WARC file, offset and length. So: read the index (CDXJ text as
-the CC index server writes it, plain or gzip, or the columnar Parquet index), keep HTML 200
-captures, join them with the Reddit links by canonical URL (a keyed join), keep the newest capture
-of each URL, and fetch just that record: one gzip member, decoded on its own.
+A crawl is ~90 TB of WARCs; WebText needs a few tens of millions of its records. The index names,
+for every capture, its WARC file, offset and length. We read it (CDXJ text as the CC index server
+writes it, plain or gzip, or the columnar Parquet index) and keep the HTML 200 captures; the join
+stage then matches them with the Reddit links and fetches just those records by byte range.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import zlib
-from dataclasses import dataclass
 
 import apache_beam as beam
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
-from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-from webtext.pipeline import httpfs
 from webtext.pipeline.counters import Counters
 from webtext.pipeline.inputs import ReadEachFile, open_text_lines
-from webtext.pipeline.join import JoinCounters
 from webtext.pipeline.urls import canonical_url
-from webtext.pipeline.warc import STAT_NAMES, crawl_of, page_from_record
+from webtext.pipeline.warc import Capture
 
 log = logging.getLogger(__name__)
 
 # Columns of Common Crawl's columnar (Parquet) index that we need.
 PARQUET_COLUMNS = ["url", "fetch_time", "fetch_status", "content_mime_type", "content_mime_detected",
                    "warc_filename", "warc_record_offset", "warc_record_length"]
-
-
-@dataclass(frozen=True)
-class Capture:
-    """One index entry: where a capture of `url` lies."""
-
-    url: str
-    timestamp: str  # 14 digits, yyyymmddhhmmss
-    filename: str
-    offset: int
-    length: int
 
 
 def _is_html(*mimes) -> bool:
@@ -114,77 +96,6 @@ class _ReadIndexFile(beam.DoFn):
             self.counters.add(stats)
 
 
-def newest(captures) -> Capture:
-    """The capture kept for a URL: the newest, ties broken by (file, offset) so runs agree."""
-    return max(sorted(captures, key=lambda c: (c.filename, c.offset)), key=lambda c: c.timestamp)
-
-
-def fetch_record(base: str, capture: Capture) -> bytes:
-    """The record's bytes, by one byte-range read of BASE/filename."""
-    path = f"{base.rstrip('/')}/{capture.filename}"
-    if path.startswith(("http://", "https://")):
-        return httpfs.read_range(path, capture.offset, capture.length)
-    with FileSystems.open(path, compression_type="uncompressed") as f:
-        f.seek(capture.offset)
-        return f.read(capture.length)
-
-
-def _gunzip_member(data: bytes) -> bytes:
-    """Decompress one gzip member, keeping what there is of a member cut short (as a full scan
-    does: the record then reads as truncated, and is counted so)."""
-    member = zlib.decompressobj(wbits=31)
-    return member.decompress(data)
-
-
-class _FetchLinked(beam.DoFn):
-    """(url, {links, captures}) -> (url, Page, link facts) for linked URLs, one byte-range read each."""
-
-    def __init__(self, base: str):
-        self.base = base
-        self.counters = Counters("warc", STAT_NAMES)
-        self.join_counters = JoinCounters()
-
-    def process(self, element):
-        canonical, grouped = element
-        links, captures = list(grouped["links"]), list(grouped["captures"])
-        if not links or not self.join_counters.count(bool(links), len(captures)):
-            return
-        capture = newest(captures)
-        stats = dict.fromkeys(STAT_NAMES, 0)
-        try:
-            data = fetch_record(self.base, capture)
-            stats["bytes_read"] += len(data)
-            raw = _gunzip_member(data) if data[:2] == b"\x1f\x8b" else data
-            for rec in ArchiveIterator(io.BytesIO(raw), parse_http=False):
-                stats["records"] += 1
-                if rec.record_type == WarcRecordType.response:
-                    name = capture.filename.rsplit("/", 1)[-1]
-                    page = page_from_record(rec, capture.filename, name, crawl_of(b"", name), stats)
-                    if page is not None:
-                        yield canonical, page, links[0]
-                break  # a byte range holds exactly one record
-        except Exception as e:  # noqa: BLE001 - a missing file, a bad range, a corrupt member: counted
-            stats["errors"] += 1
-            log.warning("%s@%d: cannot read record: %s", capture.filename, capture.offset, e)
-        finally:
-            self.counters.add(stats)
-
-
 def ReadIndexCaptures(paths: list[str]) -> beam.PTransform:
     """Index file paths (expanded) -> (canonical URL, Capture) for every HTML 200 capture."""
     return ReadEachFile(paths, _ReadIndexFile())
-
-
-class FetchLinkedRecords(beam.PTransform):
-    """{"links": (url, facts), "captures": (url, Capture)} -> (url, Page, facts), by byte-range reads."""
-
-    def __init__(self, base: str):
-        super().__init__()
-        self.base = base
-
-    def expand(self, inputs):
-        return (
-            inputs
-            | "CoGroupByUrl" >> beam.CoGroupByKey()
-            | "FetchRecords" >> beam.ParDo(_FetchLinked(self.base))
-        )

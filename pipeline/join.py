@@ -1,24 +1,30 @@
-"""The join stage: Reddit links x crawled pages by canonical URL, one capture per URL.
+"""The join stage: Reddit links x captures by canonical URL, one capture per URL, then its record.
 
-A keyed join (CoGroupByKey) shuffles both sides by URL, so neither the 40M-link set nor the pages
-ever have to fit in one worker. A crawl often holds a URL more than once (re-crawls, http/https,
-tracking-parameter variants that canonicalise alike); we keep one capture by a fixed rule so every
-run, on every runner, picks the same one.
+A keyed join (CoGroupByKey) shuffles both sides by URL, so neither the 40M-link set nor the crawl
+ever has to fit in one worker. What is shuffled are index entries (URL, file, offset, length), from a
+Common Crawl index or from a scan of the WARCs' heads, never page bodies: only the linked records
+are then read in full, each by one byte-range read.
+
+A crawl often holds a URL more than once (re-crawls, http/https, tracking-parameter variants that
+canonicalise alike); we keep the newest capture, ties broken by position, so every run, on every
+runner, picks the same one.
 """
 
 from __future__ import annotations
 
+import io
+import logging
+import zlib
+
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-from webtext.pipeline.counters import Counters, counter
-from webtext.pipeline.urls import host_of, is_wikipedia
+from webtext.pipeline import httpfs
+from webtext.pipeline.counters import Counters
+from webtext.pipeline.warc import STAT_NAMES, Capture, crawl_of, page_from_record
 
-
-def best_capture(pages):
-    """The capture to keep: complete before truncated, then the newest WARC-Date, then the smallest
-    (WARC file, record id) so that ties break the same way everywhere."""
-    ordered = sorted(pages, key=lambda p: (p.warc_file, p.record_id))
-    return max(ordered, key=lambda p: (not p.truncated, p.warc_date or ""))
+log = logging.getLogger(__name__)
 
 
 class JoinCounters:
@@ -36,53 +42,109 @@ class JoinCounters:
         return True
 
 
-class _PickCapture(beam.DoFn):
-    def __init__(self, need_link: bool):
-        self.need_link = need_link
+def newest(captures) -> Capture:
+    """The capture kept for a URL: the newest, ties broken by (file, offset) so runs agree."""
+    return max(sorted(captures, key=lambda c: (c.filename, c.offset)), key=lambda c: c.timestamp)
+
+
+def fetch_record(base: str, capture: Capture) -> bytes:
+    """The record's bytes, by one byte-range read of BASE/filename (or of filename, with no base)."""
+    path = f"{base.rstrip('/')}/{capture.filename}" if base else capture.filename
+    if path.startswith(("http://", "https://")):
+        return httpfs.read_range(path, capture.offset, capture.length)
+    with FileSystems.open(path, compression_type="uncompressed") as f:
+        f.seek(capture.offset)
+        return f.read(capture.length)
+
+
+def _gunzip_member(data: bytes) -> bytes:
+    """Decompress one gzip member, keeping what there is of a member cut short (as a full scan
+    does: the record then reads as truncated, and is counted so)."""
+    member = zlib.decompressobj(wbits=31)
+    return member.decompress(data)
+
+
+class _FetchLinked(beam.DoFn):
+    """(url, {links, captures}) -> (url, Page, link facts) for linked URLs, one byte-range read each.
+
+    After a scan (`after_scan`), the scan has already counted the records, pages and damage; the
+    fetch then adds only the bytes it read again and any read that fails.
+    """
+
+    def __init__(self, base: str, after_scan: bool):
+        self.base, self.after_scan = base, after_scan
+        self.counters = Counters("warc", STAT_NAMES)
         self.join_counters = JoinCounters()
 
     def process(self, element):
         canonical, grouped = element
-        pages = list(grouped["pages"])
-        links = list(grouped.get("links", ()))
-        if (self.need_link and not links) or not self.join_counters.count(bool(links), len(pages)):
+        links, captures = list(grouped["links"]), list(grouped["captures"])
+        if not links or not self.join_counters.count(bool(links), len(captures)):
             return
-        yield canonical, best_capture(pages), (links[0] if links else None)
+        capture = newest(captures)
+        stats = dict.fromkeys(STAT_NAMES, 0)
+        try:
+            data = fetch_record(self.base, capture)
+            stats["bytes_read"] += len(data)
+            raw = _gunzip_member(data) if data[:2] == b"\x1f\x8b" else data
+            for rec in ArchiveIterator(io.BytesIO(raw), parse_http=False):
+                stats["records"] += 1
+                if rec.record_type == WarcRecordType.response:
+                    name = capture.filename.rsplit("/", 1)[-1]
+                    page = page_from_record(rec, capture.filename, name, capture.crawl or crawl_of(b"", name), stats)
+                    if page is not None:
+                        stats["errors"] += page.truncated  # a record cut short is damage
+                        yield canonical, page, links[0]
+                break  # a byte range holds exactly one record
+        except Exception as e:  # noqa: BLE001 - a missing file, a bad range, a corrupt member: counted
+            stats["errors"] += 1
+            stats["records"] = stats["html"] = stats["truncated"] = 0  # a failed read is one error, nothing else
+            log.warning("%s@%d: cannot read record: %s", capture.filename, capture.offset, e)
+        finally:
+            if self.after_scan and not stats["records"]:
+                self.counters.add({"bytes_read": stats["bytes_read"], "errors": stats["errors"]})
+            elif self.after_scan:
+                self.counters.add({"bytes_read": stats["bytes_read"]})
+            else:
+                self.counters.add(stats)
 
 
-class JoinLinksAndPages(beam.PTransform):
-    """{(url, Page)} and optionally {(url, link facts)} -> (url, Page, link facts or None).
+class FetchLinkedRecords(beam.PTransform):
+    """{"links": (url, facts), "captures": (url, Capture)} -> (url, Page, facts), by byte-range reads."""
 
-    With links, only linked URLs come out (WebText); without (--no-links), every URL does, which is
-    GPT-3's "all of Common Crawl" path.
-    """
-
-    def __init__(self, with_links: bool = True):
+    def __init__(self, base: str = "", after_scan: bool = False):
         super().__init__()
-        self.with_links = with_links
+        self.base, self.after_scan = base, after_scan
 
     def expand(self, inputs):
         return (
             inputs
             | "CoGroupByUrl" >> beam.CoGroupByKey()
-            | "OneCapturePerUrl" >> beam.ParDo(_PickCapture(self.with_links))
+            | "FetchRecords" >> beam.ParDo(_FetchLinked(self.base, self.after_scan))
         )
 
 
-class _DropWikipedia(beam.DoFn):
+def best_capture(pages):
+    """The capture to keep: complete before truncated, then the newest WARC-Date, then the smallest
+    (WARC file, record id) so that ties break the same way everywhere."""
+    ordered = sorted(pages, key=lambda p: (p.warc_file, p.record_id))
+    return max(ordered, key=lambda p: (not p.truncated, p.warc_date or ""))
+
+
+class _OneCapture(beam.DoFn):
     def __init__(self):
-        self.c_dropped = counter("wikipedia.dropped")
+        self.join_counters = JoinCounters()
 
     def process(self, element):
-        if is_wikipedia(host_of(element[0])):
-            self.c_dropped.inc()
-            return
-        yield element
+        canonical, pages = element
+        pages = list(pages)
+        if self.join_counters.count(False, len(pages)):
+            yield canonical, best_capture(pages), None
 
 
-class DropWikipedia(beam.PTransform):
-    """Remove every *.wikipedia.org page (all languages, mobile): GPT-2 held Wikipedia out of WebText
-    because it is in so many evaluation sets. Runs before extraction, so no time is spent on them."""
+class OneCapturePerUrl(beam.PTransform):
+    """(url, Page) -> (url, Page, None) once per URL: --no-links mode, every page of the WARCs
+    (GPT-3's "all of Common Crawl" path), which has no links to join with."""
 
-    def expand(self, joined):
-        return joined | "DropWikipedia" >> beam.ParDo(_DropWikipedia())
+    def expand(self, pages):
+        return pages | "GroupByUrl" >> beam.GroupByKey() | "OneCapture" >> beam.ParDo(_OneCapture())

@@ -4,8 +4,9 @@
             ├─ join ─ wikipedia ─ extract ─ lang ─ quality ─ dedup ─ write
     warc ───┘
 
-In index mode (--cc-index) the join runs on the index entries instead of the pages, and only the
-linked records are fetched, each by one byte-range read.
+The join runs on index entries (URL, file, offset, length): from a Common Crawl index (--cc-index), or
+made on the fly by reading only the HTTP heads of the WARCs (scan mode). Only the linked records are
+then read in full, each by one byte-range read, so no page body is ever shuffled.
 
 Every filter stage hands back (kept, dropped); with --keep-dropped the dropped documents, each with
 its drop_reason, are written under OUT/dropped/.
@@ -17,12 +18,13 @@ from dataclasses import dataclass, field
 
 import apache_beam as beam
 
-from webtext.pipeline.ccindex import FetchLinkedRecords, ReadIndexCaptures
+from webtext.pipeline.ccindex import ReadIndexCaptures
 from webtext.pipeline.extract import Extract
-from webtext.pipeline.join import DropWikipedia, JoinLinksAndPages
+from webtext.pipeline.join import FetchLinkedRecords, OneCapturePerUrl
 from webtext.pipeline.reddit import ReadRedditLinks
 from webtext.pipeline.schema import DROPPED_SCHEMA, SCHEMA
-from webtext.pipeline.warc import ReadWarcPages
+from webtext.pipeline.warc import ReadWarcPages, ScanWarcCaptures
+from webtext.pipeline.wikipedia import DropWikipedia
 from webtext.pipeline.writer import WriteShards
 
 STAGES = ("lang", "quality", "dedup")  # the stages --skip may switch off
@@ -69,14 +71,19 @@ def _filter_stages(job: CorpusJob) -> list[tuple[str, beam.PTransform]]:
 
 def build(p: beam.Pipeline, job: CorpusJob):
     """Add the whole corpus job to pipeline `p`; returns the PCollection of written shard paths."""
-    links = None if job.no_links else p | "Reddit" >> ReadRedditLinks(job.reddit, job.min_karma)
-    if job.cc_index:  # index mode: join links with index entries, then read only those records
-        captures = p | "CcIndex" >> ReadIndexCaptures(job.cc_index)
-        joined = {"links": links, "captures": captures} | "FetchByRange" >> FetchLinkedRecords(job.cc_base)
-    else:  # scan mode: read every record, join pages with links
+    if job.no_links:  # every page of the WARCs: read them whole, one capture per URL
         pages = p | "Warc" >> ReadWarcPages(job.warcs)
-        inputs = {"pages": pages} if links is None else {"pages": pages, "links": links}
-        joined = inputs | "Join" >> JoinLinksAndPages(with_links=links is not None)
+        joined = pages | "OneCapturePerUrl" >> OneCapturePerUrl()
+    else:
+        # Join the links with index entries (from a CC index, or made by scanning the WARCs' heads),
+        # then fetch only the linked records: page bodies never go through the shuffle.
+        links = p | "Reddit" >> ReadRedditLinks(job.reddit, job.min_karma)
+        if job.cc_index:
+            captures = p | "CcIndex" >> ReadIndexCaptures(job.cc_index)
+        else:
+            captures = p | "ScanWarcs" >> ScanWarcCaptures(job.warcs)
+        joined = {"links": links, "captures": captures} | "FetchLinked" >> FetchLinkedRecords(job.cc_base if job.cc_index else "",
+                                                                                            after_scan=not job.cc_index)
     extract_cfg = job.config["extract"]
     docs = (
         joined

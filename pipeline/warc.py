@@ -10,6 +10,7 @@ the next gzip member (or the next "WARC/" line in an uncompressed file) after th
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import os
@@ -36,6 +37,18 @@ _RESYNC_WINDOW = 1 << 20
 _CC_CRAWL = re.compile(r"CC-MAIN-\d{4}-\d{2}")
 _PEEK = 4096
 STAT_NAMES = ("records", "html", "errors", "truncated", "bytes_read")  # what iter_pages counts, per file
+
+
+@dataclass(frozen=True)
+class Capture:
+    """Where one HTML 200 capture of `url` lies: an index entry, from a CC index or from a scan."""
+
+    url: str
+    timestamp: str  # 14 digits, yyyymmddhhmmss
+    filename: str  # relative to the index's base, or (scan mode) the full path
+    offset: int
+    length: int
+    crawl: str | None = None
 
 
 @dataclass
@@ -139,12 +152,10 @@ def crawl_of(warcinfo: bytes, filename: str) -> str | None:
     return None
 
 
-def page_from_record(rec, path: str, name: str, crawl: str | None, stats: dict) -> Page | None:
-    """The Page in a response record, or None when it is not an HTTP-200 HTML capture.
-
-    Only the HTTP head is read first: redirects, errors, images and PDFs are skipped without
-    copying their bodies out of the record.
-    """
+def _html_200_head(rec):
+    """Read a response record's HTTP head: (status, headers, body offset, bytes read so far), or None
+    unless it is an HTTP 200 that may be HTML. Redirects, errors, images and PDFs stop here, without
+    their bodies being copied out of the record."""
     block = rec.reader.read(_PEEK)
     head = parse_http_head(block)
     if head is None and len(block) == _PEEK:  # a head longer than the peek (huge cookies, say)
@@ -152,10 +163,30 @@ def page_from_record(rec, path: str, name: str, crawl: str | None, stats: dict) 
         head = parse_http_head(block)
     if head is None or head[0] != 200:
         return None
-    status, headers, body_at = head
-    ctype = headers.get("content-type", "")
+    ctype = head[1].get("content-type", "")
     if ctype and "html" not in ctype.lower():
         return None
+    return (*head, block)
+
+
+def is_html_200(rec) -> bool:
+    """True for an HTTP 200 response with HTML in it (by Content-Type, or by sniffing when none is sent)."""
+    head = _html_200_head(rec)
+    if head is None:
+        return False
+    status, headers, body_at, block = head
+    if headers.get("content-type"):
+        return True
+    block += rec.reader.read()
+    return looks_like_html(HttpResponse(status, headers, decode_body(headers, block[body_at:])))
+
+
+def page_from_record(rec, path: str, name: str, crawl: str | None, stats: dict) -> Page | None:
+    """The Page in a response record, or None when it is not an HTTP-200 HTML capture."""
+    head = _html_200_head(rec)
+    if head is None:
+        return None
+    status, headers, body_at, block = head
     block += rec.reader.read()
     resp = HttpResponse(status, headers, decode_body(headers, block[body_at:]))
     if not looks_like_html(resp):
@@ -166,8 +197,7 @@ def page_from_record(rec, path: str, name: str, crawl: str | None, stats: dict) 
         return None
     truncated = rec.content_length is not None and len(block) < rec.content_length
     if truncated:
-        stats["truncated"] += 1
-        stats["errors"] += 1
+        stats["truncated"] += 1  # the caller decides whether it is also an error (once per read path)
         log.warning("%s: record %s is truncated (%d of %d bytes)", path, rec.record_id, len(block), rec.content_length)
     stats["html"] += 1
     return Page(
@@ -183,12 +213,17 @@ def page_from_record(rec, path: str, name: str, crawl: str | None, stats: dict) 
     )
 
 
-def iter_pages(path: str, stats: dict | None = None) -> Iterator[Page]:
-    """Yield the HTTP-200 HTML response records of one WARC file (local path or any Beam filesystem URL).
+def timestamp14(warc_date: str | None) -> str:
+    """yyyymmddhhmmss, as CDX indexes write capture times, from a WARC-Date (ISO 8601)."""
+    return "".join(ch for ch in (warc_date or "") if ch.isdigit())[:14]
 
-    `stats` (a dict) receives the counts: records, html, errors, truncated, bytes_read.
+
+def _scan(path: str, stats: dict, on_response) -> Iterator[tuple[int, object]]:
+    """The resilient record loop: (offset, on_response(record, name, crawl) or None) for every record.
+
+    Damage is counted in stats["errors"] and skipped: reading resumes at the next gzip member (or
+    "WARC/" line) after the last record that parsed.
     """
-    stats = {} if stats is None else stats
     for key in STAT_NAMES:
         stats.setdefault(key, 0)
     name = path.rsplit("/", 1)[-1]
@@ -211,14 +246,13 @@ def iter_pages(path: str, stats: dict | None = None) -> Iterator[Page]:
                 for rec in source:
                     last_start = rec.stream_pos
                     stats["records"] += 1
-                    rtype, truncated = rec.record_type, False
+                    rtype, truncated, item = rec.record_type, False, None
                     if rtype == WarcRecordType.warcinfo:
                         crawl = crawl_of(rec.reader.read(), name) or crawl
                     elif rtype == WarcRecordType.response:  # request, revisit, metadata, ...: not a page capture
-                        page = page_from_record(rec, path, name, crawl, stats)
-                        if page is not None:
-                            truncated = page.truncated
-                            yield page
+                        item = on_response(rec, name, crawl)
+                        truncated = getattr(item, "truncated", False)
+                    yield last_start, item
                 tail = last_start if last_start is not None else pos
                 if gzipped and not _gzip_tail_complete(stream, tail):
                     if not truncated:  # else already counted as a truncated record
@@ -238,6 +272,48 @@ def iter_pages(path: str, stats: dict | None = None) -> Iterator[Page]:
         stream.close()
 
 
+def iter_pages(path: str, stats: dict | None = None) -> Iterator[Page]:
+    """Yield the HTTP-200 HTML response records of one WARC file (local path or any Beam filesystem URL).
+
+    `stats` (a dict) receives the counts: records, html, errors, truncated, bytes_read.
+    """
+    stats = {} if stats is None else stats
+
+    def page(rec, name, crawl):
+        page = page_from_record(rec, path, name, crawl, stats)
+        if page is not None and page.truncated:
+            stats["errors"] += 1  # a record cut short is damage, like a broken one
+        return page
+
+    for _, item in _scan(path, stats, page):
+        if item is not None:
+            yield item
+
+
+def iter_captures(path: str, stats: dict | None = None) -> Iterator[Capture]:
+    """The HTML 200 captures of one WARC file, as index entries (offset and length of each record).
+
+    Only HTTP heads are read; scan mode joins these with the Reddit links and then fetches the few
+    linked records again by byte range, so page bodies never go through the shuffle.
+    """
+    stats = {} if stats is None else stats
+
+    def capture(rec, name, crawl):
+        url = (rec.headers.get("WARC-Target-URI") or "").strip().strip("<>")
+        if canonical_url(url) is None or not is_html_200(rec):
+            return None
+        stats["html"] += 1
+        return Capture(url, timestamp14(rec.headers.get("WARC-Date")), path, rec.stream_pos, 0, crawl)
+
+    pending = None
+    for offset, item in _scan(path, stats, capture):
+        if pending is not None:
+            yield dataclasses.replace(pending, length=offset - pending.offset)
+        pending = item
+    if pending is not None:
+        yield dataclasses.replace(pending, length=FileSystems.match([path])[0].metadata_list[0].size_in_bytes - pending.offset)
+
+
 class _ReadWarcFile(beam.DoFn):
     """One WARC file in, its HTML pages out, keyed by canonical URL."""
 
@@ -254,6 +330,30 @@ class _ReadWarcFile(beam.DoFn):
             log.warning("%s: unreadable WARC file: %s", path, e)
         finally:
             self.counters.add({"files": 1, **stats})
+
+
+class _ScanWarcFile(beam.DoFn):
+    """One WARC file in, (canonical URL, Capture) for each of its HTML 200 responses out."""
+
+    def __init__(self):
+        self.counters = Counters("warc", ("files", *STAT_NAMES))
+
+    def process(self, path: str):
+        stats = dict.fromkeys(STAT_NAMES, 0)
+        try:
+            for capture in iter_captures(path, stats):
+                yield canonical_url(capture.url), capture
+        except Exception as e:  # noqa: BLE001 - an unreadable file is counted, the run goes on
+            stats["errors"] += 1
+            log.warning("%s: unreadable WARC file: %s", path, e)
+        finally:
+            self.counters.add({"files": 1, **stats})
+
+
+def ScanWarcCaptures(paths: list[str]) -> beam.PTransform:
+    """WARC file paths (already expanded) -> (canonical URL, Capture) for every HTML 200 response:
+    scan mode's index, made on the fly."""
+    return ReadEachFile(paths, _ScanWarcFile())
 
 
 def ReadWarcPages(paths: list[str]) -> beam.PTransform:

@@ -14,7 +14,8 @@ from range_server import RangeServer
 from warcio.archiveiterator import ArchiveIterator
 
 from webtext.pipeline import httpfs
-from webtext.pipeline.ccindex import newest, parse_cdxj_line
+from webtext.pipeline.ccindex import parse_cdxj_line
+from webtext.pipeline.join import newest
 from webtext.pipeline.urls import canonical_url
 
 
