@@ -35,25 +35,64 @@ def dtype_for_vocab(n_vocab: int) -> np.dtype:
     return _DTYPES[MAGIC_UINT16] if n_vocab <= 2**16 else _DTYPES[MAGIC_UINT32]
 
 
+class ShardWriter:
+    """Write one shard by appending token arrays, so a 100M-token shard need not sit in memory.
+
+    The tokens go to a temp file beside `path`; close() fills in the header's token count, syncs and renames,
+    so `path` never holds a partial shard. Leaving a `with` block on an exception removes the temp file.
+    """
+
+    def __init__(self, path: str | os.PathLike, n_vocab: int):
+        self.path = Path(path)
+        self.n_vocab = n_vocab
+        self.dtype = dtype_for_vocab(n_vocab)
+        self.count = 0
+        self._tmp = self.path.with_name(f".{self.path.name}.tmp{os.getpid()}")
+        self._f = open(self._tmp, "wb")
+        self._f.write(bytes(HEADER_BYTES))  # placeholder until the count is known
+
+    def write(self, tokens: np.ndarray) -> None:
+        toks = np.asarray(tokens)
+        if toks.size and (int(toks.min()) < 0 or int(toks.max()) >= self.n_vocab):
+            raise ValueError(f"token ids must lie in [0, {self.n_vocab}); got [{int(toks.min())}, {int(toks.max())}]")
+        self._f.write(toks.astype(self.dtype, copy=False).tobytes())
+        self.count += toks.size
+
+    def close(self) -> Path:
+        if self.count >= 2**31:
+            self.abort()
+            raise ValueError(f"{self.count} tokens do not fit the header's int32 count; use smaller shards")
+        header = np.zeros(HEADER_INTS, dtype="<i4")
+        header[0] = MAGIC_UINT16 if self.dtype.itemsize == 2 else MAGIC_UINT32
+        header[1] = VERSION
+        header[2] = self.count
+        self._f.seek(0)
+        self._f.write(header.tobytes())
+        self._f.flush()
+        os.fsync(self._f.fileno())
+        self._f.close()
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        self._f.close()
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> "ShardWriter":
+        return self
+
+    def __exit__(self, exc_type, *_) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
 def write_shard(path: str | os.PathLike, tokens: np.ndarray, n_vocab: int) -> Path:
     """Write tokens to `path` atomically (temp file + rename); returns the path."""
-    path = Path(path)
-    dtype = dtype_for_vocab(n_vocab)
-    toks = np.asarray(tokens)
-    if toks.size and (int(toks.min()) < 0 or int(toks.max()) >= n_vocab):
-        raise ValueError(f"token ids must lie in [0, {n_vocab}); got [{int(toks.min())}, {int(toks.max())}]")
-    header = np.zeros(HEADER_INTS, dtype="<i4")
-    header[0] = MAGIC_UINT16 if dtype.itemsize == 2 else MAGIC_UINT32
-    header[1] = VERSION
-    header[2] = toks.size
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(header.tobytes())
-        f.write(toks.astype(dtype, copy=False).tobytes())
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    return path
+    with ShardWriter(path, n_vocab) as w:
+        w.write(tokens)
+    return w.path
 
 
 def read_header(path: str | os.PathLike) -> tuple[np.dtype, int]:

@@ -1,0 +1,167 @@
+"""The tokenizer folder: what a trained (or imported) BPE is on disk, and how tiktoken loads it.
+
+A tokenizer folder holds two files, and nothing else is needed to encode or decode:
+
+    tokenizer.tiktoken  tiktoken's ranks file: one line per token, base64(token bytes) SPACE rank
+    tokenizer.json      {"pat_str", "special_tokens": {"<|endoftext|>": id}, "n_vocab", "fingerprint", ...}
+
+A token's rank is its id, and for merged tokens it is also the merge priority (tiktoken's BPE merges the
+adjacent pair whose concatenation has the lowest rank). The fingerprint is a sha256 over the ranks file,
+the split pattern and the special tokens; the token shards' meta.json repeats it so shards and tokenizer
+can be matched.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from webtext.errors import UserError
+
+RANKS_FILE = "tokenizer.tiktoken"
+META_FILE = "tokenizer.json"
+EOT = "<|endoftext|>"
+
+# GPT-2's pre-tokenizer split pattern (the one tiktoken's r50k_base/gpt2 use): contractions, letter runs,
+# number runs and punctuation runs each with one optional leading space, then whitespace.
+GPT2_PAT_STR = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
+
+def gpt2_bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's reversible byte -> printable character map (used by encoder.json, vocab.bpe and HF ByteLevel).
+
+    Printable Latin-1 bytes stand for themselves; the other 68 bytes (control characters, space, ...) are
+    shifted to U+0100 and up, in byte order. Token strings in those files are sequences of these characters.
+    """
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    table = {b: chr(b) for b in printable}
+    shifted = (b for b in range(256) if b not in table)
+    for n, b in enumerate(shifted):
+        table[b] = chr(256 + n)
+    return table
+
+
+def gpt2_unicode_to_bytes() -> dict[str, int]:
+    return {ch: b for b, ch in gpt2_bytes_to_unicode().items()}
+
+
+def token_str_to_bytes(token: str, table: dict[str, int]) -> bytes:
+    """Decode a GPT-2 byte-level token string (e.g. 'Ġthe') to its bytes (b' the')."""
+    try:
+        return bytes(table[ch] for ch in token)
+    except KeyError as e:
+        raise ValueError(f"token {token!r} has a character outside GPT-2's byte alphabet: {e.args[0]!r}") from None
+
+
+def check_ranks(ranks: dict[bytes, int]) -> None:
+    """The invariants tiktoken and our shards rely on: ids 0..n-1 once each, all 256 single bytes present."""
+    ids = sorted(ranks.values())
+    if ids != list(range(len(ids))):
+        raise ValueError("token ranks are not the contiguous ids 0..n-1")
+    missing = [b for b in range(256) if bytes([b]) not in ranks]
+    if missing:
+        raise ValueError(f"{len(missing)} of the 256 single-byte tokens are missing (e.g. byte {missing[0]})")
+
+
+def ranks_file_bytes(ranks: dict[bytes, int]) -> bytes:
+    """tiktoken's ranks file, in rank order (what tiktoken.load.load_tiktoken_bpe reads)."""
+    lines = (base64.b64encode(tok) + b" " + str(rank).encode() for tok, rank in sorted(ranks.items(), key=lambda kv: kv[1]))
+    return b"\n".join(lines) + b"\n"
+
+
+def parse_ranks_file(data: bytes, where: str) -> dict[bytes, int]:
+    ranks = {}
+    for n, line in enumerate(data.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            tok, rank = line.split()
+            ranks[binascii.a2b_base64(tok, strict_mode=True)] = int(rank)  # 3x faster than base64.b64decode
+        except (ValueError, binascii.Error):
+            raise UserError(f"{where}: line {n} is not 'base64token rank'") from None
+    return ranks
+
+
+def fingerprint(ranks_bytes: bytes, pat_str: str, special_tokens: dict[str, int]) -> str:
+    h = hashlib.sha256()
+    for part in (ranks_bytes, pat_str.encode(), json.dumps(special_tokens, sort_keys=True).encode()):
+        h.update(len(part).to_bytes(8, "little"))  # length-prefixed, so no two inputs hash alike by shifting bytes
+        h.update(part)
+    return "sha256:" + h.hexdigest()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def save_tokenizer(tokdir: str | os.PathLike, ranks: dict[bytes, int], *, name: str, pat_str: str = GPT2_PAT_STR,
+                   extra: dict | None = None) -> dict:
+    """Write a tokenizer folder; `<|endoftext|>` gets the id right after the last ranked token (GPT-2's 50256).
+
+    Returns the tokenizer.json contents.
+    """
+    check_ranks(ranks)
+    tokdir = Path(tokdir)
+    tokdir.mkdir(parents=True, exist_ok=True)
+    data = ranks_file_bytes(ranks)
+    special = {EOT: len(ranks)}
+    meta = {
+        "name": name,
+        "pat_str": pat_str,
+        "special_tokens": special,
+        "n_vocab": len(ranks) + len(special),
+        "eot_token": special[EOT],
+        "fingerprint": fingerprint(data, pat_str, special),
+        **(extra or {}),
+    }
+    _write_atomic(tokdir / RANKS_FILE, data)
+    _write_atomic(tokdir / META_FILE, (json.dumps(meta, indent=2, ensure_ascii=False) + "\n").encode())
+    return meta
+
+
+def read_tokenizer(tokdir: str | os.PathLike) -> tuple[dict, dict[bytes, int]]:
+    """(tokenizer.json contents, ranks), checked against each other; a UserError for anything wrong."""
+    tokdir = Path(tokdir)
+    if not tokdir.is_dir():
+        raise UserError(f"tokenizer folder {tokdir} does not exist")
+    for fname in (RANKS_FILE, META_FILE):
+        if not (tokdir / fname).is_file():
+            raise UserError(f"tokenizer folder {tokdir} has no {fname} (make one with 'webtext train-tokenizer')")
+    try:
+        meta = json.loads((tokdir / META_FILE).read_text(encoding="utf-8"))
+        pat_str, special, n_vocab = meta["pat_str"], meta["special_tokens"], int(meta["n_vocab"])
+    except (ValueError, KeyError, TypeError) as e:
+        raise UserError(f"{tokdir / META_FILE}: not a webtext tokenizer.json ({e.__class__.__name__}: {e})") from None
+    data = (tokdir / RANKS_FILE).read_bytes()
+    ranks = parse_ranks_file(data, str(tokdir / RANKS_FILE))
+    if EOT not in special:
+        raise UserError(f"{tokdir / META_FILE}: special_tokens has no {EOT}")
+    if len(ranks) + len(special) != n_vocab:
+        raise UserError(f"{tokdir}: n_vocab {n_vocab} but the files hold {len(ranks) + len(special)} tokens")
+    if meta.get("fingerprint") not in (None, fingerprint(data, pat_str, special)):
+        raise UserError(f"{tokdir}: fingerprint mismatch; {RANKS_FILE} and {META_FILE} do not belong together")
+    return meta, ranks
+
+
+def build_encoding(meta: dict, ranks: dict[bytes, int], name: str | None = None):
+    """A tiktoken.Encoding from read_tokenizer()'s result."""
+    import tiktoken
+
+    return tiktoken.Encoding(
+        name=name or meta.get("name", "webtext"),
+        pat_str=meta["pat_str"],
+        mergeable_ranks=ranks,
+        special_tokens=meta["special_tokens"],
+        explicit_n_vocab=meta["n_vocab"],
+    )
+
+
+def load_encoding(tokdir: str | os.PathLike):
+    """A tiktoken.Encoding built from a tokenizer folder's two files alone (nothing is downloaded)."""
+    return build_encoding(*read_tokenizer(tokdir))
