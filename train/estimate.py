@@ -1,0 +1,103 @@
+"""`webtext estimate`: parameters, training FLOPs, PF-days and cost of a preset.
+
+    webtext estimate --preset gpt3-175b --tokens 300B            -> 3.14E+23 FLOPs, 3.64E+03 PF-days
+    webtext estimate --preset gpt2 --tokens 10B --gpu-flops 989e12 --gpu-price 2.5 --utilization 0.4 --json
+
+Training FLOPs = 6*N*D (N parameters, D tokens: 2 FLOPs per parameter per token forward, 4 backward),
+the approximation of GPT-3's Table D.1, which ignores attention (under 10% of the total for these
+models). A PF-day is 10^15 FLOP/s for a day: 8.64E+19 FLOPs.
+
+N is the exact count of the preset's shapes, except that for GPT-3 rows the paper's own rounded count
+(Table D.1, "Params (M)") is used, so the eight rows reproduce Table D.1 digit for digit; the exact
+count differs by under 0.4% (e.g. gpt3-small: 125,226,240 exact, 125M published, 2.61 vs 2.60
+PF-days). `--exact` uses the exact count throughout.
+
+Cost, as in the seed's arithmetic: GPU-hours = FLOPs / (GPU peak FLOP/s * utilisation) / 3600, times a
+price per GPU-hour. The defaults are the seed's: an A10G at 250 TFLOP/s, $10/hour for an 8-GPU
+instance ($1.25 per GPU-hour), utilisation 1.0 -- so 3,000 PF-days cost $360K. Real runs reach
+30-50% MFU; pass --utilization to see what that does to the bill.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+
+from webtext.errors import UserError
+from webtext.train.presets import PRESETS, get_preset, preset_params
+
+PF_DAY = 1e15 * 86400  # FLOPs in a petaflop/s-day
+SEED_GPU_FLOPS = 250e12  # A10G, as the seed has it
+SEED_GPU_PRICE = 10.0 / 8  # $10/hour for an 8-GPU G5 instance
+_SUFFIX = {"": 1, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15}
+
+
+def parse_count(text: str) -> float:
+    """'300e9', '300B', '1.5T', '300000000000', '2.5M' -> a number."""
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([KkMmBbGgTtPp]?)\s*", str(text))
+    if not m:
+        raise UserError(f"cannot read {text!r} as a number (examples: 300e9, 300B, 1.5T)")
+    return float(m.group(1)) * _SUFFIX[m.group(2).upper()]
+
+
+def training_flops(params: float, tokens: float) -> float:
+    return 6.0 * params * tokens
+
+
+def pf_days(flops: float) -> float:
+    return flops / PF_DAY
+
+
+def cost(flops: float, gpu_flops: float, gpu_price: float, utilization: float = 1.0) -> dict:
+    """GPU-hours and dollars to run `flops` on GPUs of peak `gpu_flops` at `utilization`."""
+    gpu_hours = flops / (gpu_flops * utilization) / 3600
+    return {"gpu_hours": gpu_hours, "gpu_days": gpu_hours / 24, "usd": gpu_hours * gpu_price}
+
+
+def estimate(preset: str, tokens: float = 300e9, gpu_flops: float = SEED_GPU_FLOPS,
+             gpu_price: float = SEED_GPU_PRICE, utilization: float = 1.0, vocab_size: int | None = None,
+             exact: bool = False) -> dict:
+    p = get_preset(preset)
+    params = preset_params(preset, vocab_size)
+    published = p.paper_params if (p.paper_params and not vocab_size) else None
+    n = params if (exact or published is None) else published
+    flops = training_flops(n, tokens)
+    return {"preset": preset, "n_layer": p.n_layer, "n_embd": p.n_embd, "n_head": p.n_head,
+            "context": p.block_size, "vocab_size": vocab_size or p.vocab_size, "params": params,
+            "params_published": published, "params_used": n, "tokens": tokens, "flops": flops,
+            "pf_days": pf_days(flops), "gpu_flops": gpu_flops, "gpu_price_per_hour": gpu_price,
+            "utilization": utilization, **cost(flops, gpu_flops, gpu_price, utilization)}
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="webtext estimate", description="Parameters, training FLOPs (6ND), "
+                                 "PF-days and cost of a preset.")
+    ap.add_argument("--preset", required=True, help=", ".join(PRESETS))
+    ap.add_argument("--tokens", default="300B", help="training tokens: 300e9 or 300B (default 300B, as GPT-3)")
+    ap.add_argument("--gpu-flops", default=str(SEED_GPU_FLOPS),
+                    help="peak FLOP/s of one GPU, e.g. 989e12 or 989T (default 250T: the seed's A10G)")
+    ap.add_argument("--gpu-price", type=float, default=SEED_GPU_PRICE, help="$ per GPU-hour (default 1.25)")
+    ap.add_argument("--utilization", type=float, default=1.0, help="achieved fraction of peak, MFU (default 1.0)")
+    ap.add_argument("--vocab-size", type=int, help="vocabulary (default: the paper's)")
+    ap.add_argument("--exact", action="store_true", help="use the exact parameter count, not the paper's rounded one")
+    ap.add_argument("--json", action="store_true", help="one JSON object (keys params, flops, pf_days, ...)")
+    args = ap.parse_args(argv)
+    if not 0 < args.utilization <= 1:
+        raise UserError(f"--utilization must be in (0, 1], not {args.utilization}")
+    r = estimate(args.preset, parse_count(args.tokens), parse_count(args.gpu_flops), args.gpu_price,
+                 args.utilization, args.vocab_size, args.exact)
+    if args.json:
+        print(json.dumps(r))
+        return 0
+    pub = f"   (paper: {r['params_published'] / 1e6:,.0f}M, used below)" if r["params_used"] != r["params"] else ""
+    print(f"preset          {r['preset']}: {r['n_layer']} layers, d_model {r['n_embd']}, {r['n_head']} heads, "
+          f"context {r['context']}, vocabulary {r['vocab_size']:,}")
+    print(f"parameters      {r['params']:,}{pub}")
+    print(f"tokens          {r['tokens']:.3E}")
+    print(f"training FLOPs  {r['flops']:.2E}   (6 x N x D)")
+    print(f"PF-days         {r['pf_days']:.2E}")
+    print(f"GPU time        {r['gpu_days']:,.1f} GPU-days at {r['gpu_flops'] / 1e12:,.0f} TFLOP/s x "
+          f"{r['utilization']:.0%} utilisation")
+    print(f"cost            ${r['usd']:,.0f} at ${r['gpu_price_per_hour']:.2f} per GPU-hour")
+    return 0
