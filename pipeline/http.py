@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import re
 import zlib
 from dataclasses import dataclass, field
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 @dataclass
 class HttpResponse:
     status: int
-    headers: dict[str, str] = field(default_factory=dict)  # lower-case names; a repeated header keeps its first value
+    headers: dict[str, str] = field(default_factory=dict)  # the headers we use, lower-case names (parse_http_head)
     body: bytes = b""
 
     @property
@@ -92,27 +93,42 @@ def _decode_content(body: bytes, encoding: str) -> bytes:
     return body
 
 
+# The headers the pipeline acts on. Finding just these three in the lower-cased head is several
+# times faster than splitting every header line, and the WARC stage does it for every response.
+_WANTED = (b"content-type", b"transfer-encoding", b"content-encoding")
+_STATUS = re.compile(rb"[ \t]*HTTP/[0-9.]+[ \t]+([0-9]{3})", re.I)
+
+
+def _header(head: bytes, name: bytes) -> str | None:
+    """The first value of header `name` in a lower-cased head (a name is always at a line start)."""
+    at = head.find(b"\n" + name)
+    while at >= 0:
+        colon = at + 1 + len(name)
+        while head[colon : colon + 1] in (b" ", b"\t"):
+            colon += 1
+        if head[colon : colon + 1] == b":":
+            eol = head.find(b"\n", colon)
+            return head[colon + 1 : eol if eol >= 0 else len(head)].strip().decode("latin-1")
+        at = head.find(b"\n" + name, at + 1)  # a longer name with this prefix: keep looking
+    return None
+
+
 def parse_http_head(data: bytes) -> tuple[int, dict[str, str], int] | None:
     """(status, headers, offset of the body) from the start of an HTTP response; None if it is not one
-    (or its head does not end within `data`)."""
-    crlf, lf = data.find(b"\r\n\r\n", 0, MAX_HEAD), data.find(b"\n\n", 0, MAX_HEAD)
+    (or its head does not end within `data`). `headers` holds the ones we use (Content-Type,
+    Transfer-Encoding, Content-Encoding), names and values lower-cased; a repeated header keeps its
+    first value."""
+    status = _STATUS.match(data)
+    if status is None:
+        return None
+    crlf = data.find(b"\r\n\r\n", 0, MAX_HEAD)
+    lf = data.find(b"\n\n", 0, crlf if crlf >= 0 else MAX_HEAD)  # bare "\n" heads (ClueWeb09) end first
     if crlf < 0 and lf < 0:
         return None
-    end, body_at = (crlf, crlf + 4) if lf < 0 or (0 <= crlf < lf) else (lf, lf + 2)
-    lines = data[:end].decode("latin-1").splitlines()
-    status_line = lines[0].split(None, 2) if lines else []
-    if len(status_line) < 2 or not status_line[0].upper().startswith("HTTP/"):
-        return None
-    try:
-        status = int(status_line[1])
-    except ValueError:
-        return None
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep:
-            headers.setdefault(name.strip().lower(), value.strip())
-    return status, headers, body_at
+    end, body_at = (lf, lf + 2) if lf >= 0 else (crlf, crlf + 4)
+    head = data[:end].lower()  # names and the values we use are case-insensitive
+    headers = {name.decode(): value for name in _WANTED if (value := _header(head, name)) is not None}
+    return int(status.group(1)), headers, body_at
 
 
 def decode_body(headers: dict[str, str], body: bytes) -> bytes:

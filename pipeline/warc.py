@@ -36,6 +36,7 @@ _WARC_LINE = re.compile(rb"(?:^|\n)WARC/\d")
 _RESYNC_WINDOW = 1 << 20
 _CC_CRAWL = re.compile(r"CC-MAIN-\d{4}-\d{2}")
 _PEEK = 4096
+RESPONSE, WARCINFO = WarcRecordType.response, WarcRecordType.warcinfo
 STAT_NAMES = ("records", "html", "errors", "truncated", "bytes_read")  # what iter_pages counts, per file
 
 
@@ -49,6 +50,7 @@ class Capture:
     offset: int
     length: int
     crawl: str | None = None
+    truncated = False  # not known from the head alone; the fetch finds out
 
 
 @dataclass
@@ -174,11 +176,11 @@ def is_html_200(rec) -> bool:
     head = _html_200_head(rec)
     if head is None:
         return False
-    status, headers, body_at, block = head
+    status, headers, body_at, peek = head
     if headers.get("content-type"):
         return True
-    block += rec.reader.read()
-    return looks_like_html(HttpResponse(status, headers, decode_body(headers, block[body_at:])))
+    body = peek[body_at:] + rec.reader.read()
+    return looks_like_html(HttpResponse(status, headers, decode_body(headers, body)))
 
 
 def page_from_record(rec, path: str, name: str, crawl: str | None, stats: dict) -> Page | None:
@@ -186,19 +188,21 @@ def page_from_record(rec, path: str, name: str, crawl: str | None, stats: dict) 
     head = _html_200_head(rec)
     if head is None:
         return None
-    status, headers, body_at, block = head
-    block += rec.reader.read()
-    resp = HttpResponse(status, headers, decode_body(headers, block[body_at:]))
+    status, headers, body_at, peek = head
+    rest = rec.reader.read()
+    body = peek[body_at:] + rest if body_at < len(peek) else rest  # one copy of the body, not two
+    resp = HttpResponse(status, headers, decode_body(headers, body))
     if not looks_like_html(resp):
         return None
     url = (rec.headers.get("WARC-Target-URI") or "").strip().strip("<>")
     canon = canonical_url(url)
     if canon is None:
         return None
-    truncated = rec.content_length is not None and len(block) < rec.content_length
+    size = len(peek) + len(rest)
+    truncated = rec.content_length is not None and size < rec.content_length
     if truncated:
         stats["truncated"] += 1  # the caller decides whether it is also an error (once per read path)
-        log.warning("%s: record %s is truncated (%d of %d bytes)", path, rec.record_id, len(block), rec.content_length)
+        log.warning("%s: record %s is truncated (%d of %d bytes)", path, rec.record_id, size, rec.content_length)
     stats["html"] += 1
     return Page(
         url=url,
@@ -218,8 +222,9 @@ def timestamp14(warc_date: str | None) -> str:
     return "".join(ch for ch in (warc_date or "") if ch.isdigit())[:14]
 
 
-def _scan(path: str, stats: dict, on_response) -> Iterator[tuple[int, object]]:
-    """The resilient record loop: (offset, on_response(record, name, crawl) or None) for every record.
+def _scan(path: str, stats: dict, on_response, every_record: bool = False) -> Iterator[tuple[int, object]]:
+    """The resilient record loop: (offset, on_response(record, name, crawl)) for each response record
+    it returns something for, or (with `every_record`) (offset, that or None) for every record.
 
     Damage is counted in stats["errors"] and skipped: reading resumes at the next gzip member (or
     "WARC/" line) after the last record that parsed.
@@ -242,17 +247,22 @@ def _scan(path: str, stats: dict, on_response) -> Iterator[tuple[int, object]]:
             else:
                 stream.seek(pos)
                 source = ArchiveIterator(stream, parse_http=False)
+            records = 0
             try:
                 for rec in source:
                     last_start = rec.stream_pos
-                    stats["records"] += 1
-                    rtype, truncated, item = rec.record_type, False, None
-                    if rtype == WarcRecordType.warcinfo:
-                        crawl = crawl_of(rec.reader.read(), name) or crawl
-                    elif rtype == WarcRecordType.response:  # request, revisit, metadata, ...: not a page capture
+                    records += 1
+                    rtype, item = rec.record_type, None
+                    if rtype == RESPONSE:
                         item = on_response(rec, name, crawl)
-                        truncated = getattr(item, "truncated", False)
-                    yield last_start, item
+                    elif rtype == WARCINFO:
+                        crawl = crawl_of(rec.reader.read(), name) or crawl
+                    truncated = item is not None and item.truncated
+                    # request, revisit, metadata, ...: not a page capture
+                    if item is not None or every_record:
+                        yield last_start, item
+                stats["records"] += records
+                records = 0
                 tail = last_start if last_start is not None else pos
                 if gzipped and not _gzip_tail_complete(stream, tail):
                     if not truncated:  # else already counted as a truncated record
@@ -260,6 +270,7 @@ def _scan(path: str, stats: dict, on_response) -> Iterator[tuple[int, object]]:
                         log.warning("%s: the file ends inside a gzip member (truncated download?)", path)
                 pos = None  # reached the end
             except (OSError, ValueError, EOFError, RuntimeError) as e:
+                stats["records"] += records
                 # Resume after the last record that parsed (or after the previous failure point).
                 if last_start is not None or failed_at < 0:
                     stats["errors"] += 1
@@ -306,7 +317,7 @@ def iter_captures(path: str, stats: dict | None = None) -> Iterator[Capture]:
         return Capture(url, timestamp14(rec.headers.get("WARC-Date")), path, rec.stream_pos, 0, crawl)
 
     pending = None
-    for offset, item in _scan(path, stats, capture):
+    for offset, item in _scan(path, stats, capture, every_record=True):
         if pending is not None:
             yield dataclasses.replace(pending, length=offset - pending.offset)
         pending = item

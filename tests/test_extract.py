@@ -28,6 +28,8 @@ def test_quality_equals_trafilatura_defaults(aeb):
         ours = extract_page(html, url)
         raw = trafilatura.extract(html, url=url)
         assert (ours["text"] if ours else None) == raw
+        meta = trafilatura.bare_extraction(html, url=url, with_metadata=True)
+        assert (ours["title"], ours["date"]) == (meta.title, meta.date)
         ours_f1.append(token_prf(ours and ours["text"], truth)[2])
         raw_f1.append(token_prf(raw, truth)[2])
     assert len(aeb) == 181

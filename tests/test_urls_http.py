@@ -66,3 +66,36 @@ def test_http_not_http_and_html_sniffing():
     assert not looks_like_html(parse_http_response(b"HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\n\r\n%PDF"))
     assert looks_like_html(parse_http_response(b"HTTP/1.1 200 OK\r\n\r\n  <!DOCTYPE html><html></html>"))
     assert parse_http_response(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=nope\r\n\r\nx").charset is None
+
+
+def test_fast_path_agrees_with_the_full_parse(data_dir, real_warcs):
+    """canonical_url's regex fast path must give what the full urlsplit path gives, on real URLs."""
+    import lzma
+    import json as _json
+
+    from webtext.pipeline.urls import _slow_canonical
+    from webtext.pipeline.warc import iter_pages
+
+    urls = [line.strip().strip('"') for line in (data_dir / "wikipedia/nemo-curator-wikipedia_urls.jsonl").open()]
+    for month in ("2005-06", "2005-07"):
+        raw = lzma.decompress((data_dir / f"reddit/jcpeterson-openwebtext/RS_v2_{month}.xz").read_bytes())
+        urls += [_json.loads(line)["url"] for line in raw.splitlines() if line.strip()]
+    urls += [p.url for w in real_warcs for p in iter_pages(str(w))]
+    urls += [_json.loads(line.split(" ", 2)[2])["url"] for line in (data_dir / "warc/pywb/iana.cdxj").read_text().splitlines()]
+    tricky = ["https://x.org", "https://x.org?a=1", "https://x.org/?", "https://x.org/p?a=1&&b=2", "https://x.org/p?&a",
+              "https://x.org/p?a&", "https://x.org/p?utm_x=1", "https://x.org./p", "https://a..b/", "https://x.org/p?a=1?b",
+              "https://x.org//double", "https://x.org/p;params?q", "http://x.org/\tp", "https://xn--bcher-kva.example/p"]
+    assert len(urls) > 5000
+    for url in urls + tricky:
+        assert canonical_url(url) == _slow_canonical(url.strip()), url
+
+
+def test_http_head_header_matching():
+    from webtext.pipeline.http import parse_http_head
+
+    head = (b"HTTP/1.1 200 OK\r\nContent-Type-Options: nosniff\r\nCONTENT-TYPE : Text/HTML; Charset=UTF-8\r\n"
+            b"Content-Type: text/plain\r\nX-Transfer-Encoding: chunked\r\n\r\nbody")
+    status, headers, body_at = parse_http_head(head)
+    assert status == 200 and head[body_at:] == b"body"
+    assert headers == {"content-type": "text/html; charset=utf-8"}  # first one wins; prefixes and X- names do not match
+    assert parse_http_head(b"HTTP/1.0 404 Not Found\n\nx")[0] == 404
