@@ -93,17 +93,19 @@ def main():
     files = sorted(glob.glob(str(DATA / "warc/**/*.warc*"), recursive=True))
     _table("the real WARCs as they are", files, args.repeat)
     # Common Crawl files hold ~40k records each, so per-file costs vanish there. Concatenated gzip
-    # members are a valid WARC: the real gzipped files (bar the deliberately cut one), 20 times over.
+    # members are a valid WARC: the real gzipped files 20 times over, less the deliberately cut one
+    # and the ClueWeb09 one, whose bare-\n HTTP heads fastwarc's parser misreads (it takes the page
+    # for headers): so both readers yield exactly the same pages here, and the ratio is like for like.
     with tempfile.TemporaryDirectory() as tmp:
         big = os.path.join(tmp, "concatenated.warc.gz")
         with open(big, "wb") as out:
             for _ in range(20):
                 for f in files:
-                    if f.endswith(".warc.gz") and "clipped" not in f:
+                    if f.endswith(".warc.gz") and "clipped" not in f and "clueweb" not in f:
                         out.write(Path(f).read_bytes())
-        _table("one CC-sized stream of the same records", [big], max(1, args.repeat // 10))
-    print("pages differ where fastwarc's strict HTTP parser rejects real archives' heads (ClueWeb09's bare \\n lines):")
-    print("webtext reads those pages too, so it does more work per record than the raw loop.")
+        _table("one CC-sized stream, the same pages for every reader", [big], max(1, args.repeat // 10))
+    print("On the files as they are, pages differ: webtext also reads the 29 ClueWeb09 pages that fastwarc's")
+    print("strict HTTP parser rejects, so it does more work per record there than the raw loop.")
 
 
 if __name__ == "__main__":
