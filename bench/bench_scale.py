@@ -25,10 +25,9 @@ from pathlib import Path
 
 DATA = Path(os.environ.get("WEBTEXT_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
-# Dataflow batch prices, us-central1 (USD per hour), and internet egress out of AWS us-east-1 (USD/GB).
+# Dataflow batch prices, us-central1 (USD per hour and per GB shuffled).
 VCPU_HOUR, GB_HOUR, PD_GB_HOUR = 0.056, 0.003557, 0.000054
 N2_STANDARD_4 = 4 * VCPU_HOUR + 16 * GB_HOUR + 50 * PD_GB_HOUR  # 4 vCPU, 16 GB, 50 GB disk
-EGRESS_PER_GB = 0.09
 SHUFFLE_PER_GB = 0.011
 INDEX_TIB = 0.25  # CDXJ index of one crawl, gzip (~300 cdx-*.gz files)
 RECORD_KB = 30.0  # mean compressed size of one CC response record (~90 TiB / ~3 billion records)
@@ -100,6 +99,9 @@ def main():
     ap.add_argument("--crawl-pages", type=float, default=2.7e9, help="HTML pages (index entries) in the crawl")
     ap.add_argument("--tokens-per-doc", type=float, default=1100.0, help="GPT-2 tokens per kept document")
     ap.add_argument("--kept", type=float, default=0.6, help="fraction of fetched pages kept after lang/quality/dedup")
+    ap.add_argument("--egress-per-gb", type=float, default=0.0,
+                    help="USD per GB read (0: Common Crawl's open-data hosting does not bill readers; 0.09 for a copy you pay egress on)")
+    ap.add_argument("--gbps", type=float, default=10.0, help="sustained aggregate read rate from Common Crawl, Gbit/s")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
 
@@ -132,14 +134,17 @@ def main():
     }
     print(f"\none crawl ({args.crawl_tib:.0f} TiB, {args.crawl_pages / 1e9:.1f}B pages) x {args.links / 1e6:.0f}M Reddit URLs, "
           f"{args.coverage:.0%} found -> {matched / 1e6:.1f}M records to extract")
-    print(f"{'':<12} {'records':>10} {'read':>10} {'core-h':>8} {'workers-h':>10} {'compute $':>10} {'egress $':>10} {'shuffle $':>10} {'total $':>10}")
+    print(f"{'':<12} {'records':>10} {'read':>10} {'core-h':>8} {'workers-h':>10} {'compute $':>10} {'shuffle $':>10} "
+          f"{'egress $':>9} {'total $':>9} {'transfer h':>11}")
     for name, r in rows.items():
         worker_h = r["core-hours"] / 4
         compute = worker_h * N2_STANDARD_4
-        egress = r["egress GB"] * EGRESS_PER_GB
+        egress = r["egress GB"] * args.egress_per_gb
         shuffle = r["shuffle GB"] * SHUFFLE_PER_GB
+        transfer_h = r["bytes read"] * 8 / (args.gbps * 1e9) / 3600
         print(f"{name:<12} {r['records read'] / 1e6:>9.1f}M {r['bytes read'] / 2**40:>8.2f}TiB {r['core-hours']:>8,.0f} "
-              f"{worker_h:>10,.0f} {compute:>10,.0f} {egress:>10,.0f} {shuffle:>10,.0f} {compute + egress + shuffle:>10,.0f}")
+              f"{worker_h:>10,.0f} {compute:>10,.0f} {shuffle:>10,.0f} {egress:>9,.0f} {compute + egress + shuffle:>9,.0f} {transfer_h:>11,.1f}")
+    print(f"(n2-standard-4 workers at ${N2_STANDARD_4:.3f}/h; transfer hours at {args.gbps:g} Gbit/s aggregate are the floor on wall time)")
 
     tokens = matched * args.kept * args.tokens_per_doc
     params = 124_439_808
