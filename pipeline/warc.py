@@ -326,34 +326,22 @@ def iter_captures(path: str, stats: dict | None = None) -> Iterator[Capture]:
 
 
 class _ReadWarcFile(beam.DoFn):
-    """One WARC file in, its HTML pages out, keyed by canonical URL."""
+    """One WARC file in, (canonical URL, item) out for each HTML 200 response: the whole Page, or
+    (`captures`) just its Capture, the index entry scan mode joins on."""
 
-    def __init__(self):
+    def __init__(self, captures: bool):
+        self.captures = captures
         self.counters = Counters("warc", ("files", *STAT_NAMES))
 
     def process(self, path: str):
         stats = dict.fromkeys(STAT_NAMES, 0)
         try:
-            for page in iter_pages(path, stats):
-                yield page.canonical, page
-        except Exception as e:  # noqa: BLE001 - an unreadable file is counted, the run goes on
-            stats["errors"] += 1
-            log.warning("%s: unreadable WARC file: %s", path, e)
-        finally:
-            self.counters.add({"files": 1, **stats})
-
-
-class _ScanWarcFile(beam.DoFn):
-    """One WARC file in, (canonical URL, Capture) for each of its HTML 200 responses out."""
-
-    def __init__(self):
-        self.counters = Counters("warc", ("files", *STAT_NAMES))
-
-    def process(self, path: str):
-        stats = dict.fromkeys(STAT_NAMES, 0)
-        try:
-            for capture in iter_captures(path, stats):
-                yield canonical_url(capture.url), capture
+            if self.captures:
+                for capture in iter_captures(path, stats):
+                    yield canonical_url(capture.url), capture
+            else:
+                for page in iter_pages(path, stats):
+                    yield page.canonical, page
         except Exception as e:  # noqa: BLE001 - an unreadable file is counted, the run goes on
             stats["errors"] += 1
             log.warning("%s: unreadable WARC file: %s", path, e)
@@ -364,9 +352,9 @@ class _ScanWarcFile(beam.DoFn):
 def ScanWarcCaptures(paths: list[str]) -> beam.PTransform:
     """WARC file paths (already expanded) -> (canonical URL, Capture) for every HTML 200 response:
     scan mode's index, made on the fly."""
-    return ReadEachFile(paths, _ScanWarcFile())
+    return ReadEachFile(paths, _ReadWarcFile(captures=True))
 
 
 def ReadWarcPages(paths: list[str]) -> beam.PTransform:
     """WARC file paths (already expanded) -> (canonical URL, Page) for every HTML 200 response."""
-    return ReadEachFile(paths, _ReadWarcFile())
+    return ReadEachFile(paths, _ReadWarcFile(captures=False))

@@ -32,16 +32,23 @@ class RangeServer:
                     server.requests += 1
                     return server.requests
 
-            def do_HEAD(self):
+            def _answer_or_fail(self):
+                """The file asked for, or None once the request has been answered (503 or 404)."""
                 n = self._count()
                 if server.fail_every and n % server.fail_every == 0:
                     server.failed += 1
                     self.send_response(503, "SlowDown")
+                    self.send_header("Content-Length", "0")
                     self.end_headers()
-                    return
+                    return None, n
                 path = self._target()
                 if path is None:
                     self.send_error(404)
+                return path, n
+
+            def do_HEAD(self):
+                path, _ = self._answer_or_fail()
+                if path is None:
                     return
                 self.send_response(200)
                 self.send_header("Content-Length", str(path.stat().st_size))
@@ -49,16 +56,8 @@ class RangeServer:
                 self.end_headers()
 
             def do_GET(self):
-                n = self._count()
-                if server.fail_every and n % server.fail_every == 0:
-                    server.failed += 1
-                    self.send_response(503, "SlowDown")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                path = self._target()
+                path, n = self._answer_or_fail()
                 if path is None:
-                    self.send_error(404)
                     return
                 size = path.stat().st_size
                 start, end = 0, size - 1
