@@ -149,3 +149,41 @@ def test_crawl_mode_lists_and_reads_the_crawl(real_run_inputs, cc_layout, tmp_pa
                                  "--reddit", real_run_inputs["dump"], "--out", str(tmp_path / "d")]) == 2
         assert "cannot read the WARC listing" in capsys.readouterr().err
     assert run_build_corpus(["--crawl", "latest", "--reddit", real_run_inputs["dump"], "--out", str(tmp_path / "e")]) == 2
+
+
+def _fetch_time(stamp: str):
+    """A CDX timestamp as a datetime; ClueWeb09's malformed WARC-Dates ("2008-10-294T...") become the epoch."""
+    import datetime
+
+    try:
+        return datetime.datetime.strptime(stamp, "%Y%m%d%H%M%S").replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def test_columnar_parquet_index_gives_the_same_corpus(real_run_inputs, cc_layout, tmp_path):
+    """Common Crawl's columnar index (Parquet, its column names and types) works like the CDXJ one."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = []
+    for line in gzip.decompress((cc_layout / "cdx-00000.gz").read_bytes()).decode().splitlines():
+        meta = json.loads(line.split(" ", 2)[2])
+        stamp = line.split(" ", 2)[1]
+        rows.append({
+            "url": meta["url"], "fetch_status": int(meta["status"]) if meta["status"].isdigit() else None,
+            "fetch_time": _fetch_time(stamp),
+            "content_mime_type": meta["mime"], "content_mime_detected": None,
+            "warc_filename": meta["filename"], "warc_record_offset": int(meta["offset"]), "warc_record_length": int(meta["length"]),
+        })
+    schema = pa.schema([("url", pa.string()), ("fetch_status", pa.int16()), ("fetch_time", pa.timestamp("ms", tz="UTC")),
+                        ("content_mime_type", pa.string()), ("content_mime_detected", pa.string()), ("warc_filename", pa.string()),
+                        ("warc_record_offset", pa.int32()), ("warc_record_length", pa.int32())])
+    index = tmp_path / "part-00000.parquet"
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), index)
+    for name, idx in (("cdxj", cc_layout / "cdx-00000.gz"), ("parquet", index)):
+        assert run_build_corpus(["--cc-index", str(idx), "--cc-base", str(cc_layout), "--reddit", real_run_inputs["dump"],
+                                 "--out", str(tmp_path / name), *SKIP_ALL]) == 0
+    cdxj, parquet = read_corpus(tmp_path / "cdxj"), read_corpus(tmp_path / "parquet")
+    assert [r["text"] for r in parquet[1]] == [r["text"] for r in cdxj[1]] and len(cdxj[1]) > 40
+    assert parquet[0]["counters"]["warc.bytes_read"] == cdxj[0]["counters"]["warc.bytes_read"]
