@@ -159,7 +159,7 @@ def _print_summary(job: CorpusJob, m: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args, beam_args = _parser().parse_known_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s", force=True)
     options = pipeline_options(beam_args)
     job, extra = _job_from_args(args)
     if extra["demo"]:
