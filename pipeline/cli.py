@@ -134,13 +134,18 @@ def _job_from_args(args) -> tuple[CorpusJob, dict]:
 
 
 def _prepare_out(out: str) -> None:
-    if "://" not in out:
-        os.makedirs(out, exist_ok=True)
-    # A manifest marks a complete corpus: remove the old one before anything changes underneath it.
-    for name in ("manifest.json",):
-        path = f"{out}/{name}"
+    try:
+        if "://" not in out:
+            os.makedirs(out, exist_ok=True)
+            probe = os.path.join(out, f".write-test-{os.getpid()}")
+            open(probe, "wb").close()
+            os.remove(probe)
+        # A manifest marks a complete corpus: remove the old one before anything changes underneath it.
+        path = f"{out}/manifest.json"
         if beam.io.filesystems.FileSystems.exists(path):
             beam.io.filesystems.FileSystems.delete([path])
+    except OSError as e:
+        raise UserError(f"cannot write to --out {out}: {e.strerror or e}") from None
 
 
 def _print_summary(job: CorpusJob, m: dict) -> None:

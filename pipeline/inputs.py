@@ -10,6 +10,7 @@ import bz2
 import gzip
 import io
 import lzma
+import os
 import re
 
 import apache_beam as beam
@@ -27,11 +28,13 @@ def expand(patterns: list[str], what: str) -> list[str]:
     """Every file matching the given paths/globs, sorted and de-duplicated; UserError if one matches nothing."""
     paths: set[str] = set()
     for pattern in patterns:
+        if os.path.isdir(pattern):  # a local folder means the files in it
+            pattern = os.path.join(pattern, "*")
         try:
             matched = [m.path for r in FileSystems.match([pattern]) for m in r.metadata_list]
         except Exception as e:  # noqa: BLE001 - Beam raises several types for a bad path or scheme
             raise UserError(f"cannot list {what} input {pattern!r}: {str(e).splitlines()[0]}") from None
-        matched = [p for p in matched if not p.endswith("/")]
+        matched = [p for p in matched if not p.endswith("/") and not os.path.isdir(p)]
         if not matched:
             raise UserError(f"no {what} input matches {pattern!r}")
         paths.update(matched)

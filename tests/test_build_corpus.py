@@ -78,6 +78,8 @@ def test_demo_runs_every_stage_it_can(tmp_path):
         (["--warcs", "{warc}", "--out", "o"], "--reddit is required"),
         (["--warcs", "{warc}", "--reddit", "{dump}"], "--out DIR is required"),
         (["--warcs", "{warc}", "--reddit", "{dump}", "--out", "o", "--config", "/nonexistent.toml"], "config file not found"),
+        (["--warcs", "{warc}", "--reddit", "{dump}", "--out", "{warc}"], "cannot write to --out"),
+        (["--warcs", "{warc}", "--reddit", "{dump}", "--out", "o", "--langs", "xx"], "unknown language code"),
     ],
 )
 def test_user_mistakes_are_one_clear_line(args, message, data_dir, tmp_path, capsys, monkeypatch):
