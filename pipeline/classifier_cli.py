@@ -11,6 +11,7 @@ MODEL.bin and MODEL.bin.json (metrics and options). Use it with build-corpus --q
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from webtext.errors import UserError
 from webtext.pipeline import classifier
@@ -42,18 +43,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    opts = classifier.TrainOptions(
-        epochs=args.epochs,
-        lr=args.lr,
-        word_ngrams=args.word_ngrams,
-        dim=args.dim,
-        min_count=args.min_count,
-        holdout=args.holdout,
-        balance=args.balance,
-        max_docs=args.max_docs,
-        seed=args.seed,
-        threads=args.threads,
-    )
+    # The flags are named after TrainOptions' fields (dest=...), so the options come across by name.
+    opts = classifier.TrainOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(classifier.TrainOptions)})
     for name in ("epochs", "word_ngrams", "dim", "threads"):
         if getattr(opts, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1")
