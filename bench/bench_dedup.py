@@ -182,7 +182,7 @@ def main():
     per_page = extract_s / len(texts)
     fixed = t["small", "dedup"] - t["small", "base"]
     marginal = ((t["large", "dedup"] - t["large", "base"]) - fixed) / (n_large - n)
-    print(f"\n3. share of pipeline time (CPU seconds)")
+    print("\n3. share of pipeline time (CPU seconds)")
     print(f"   trafilatura extraction, {len(texts)} pages           {extract_s:7.2f} s = {per_page * 1e3:6.2f} ms/page")
     for size, count in (("small", n), ("large", n_large)):
         print(

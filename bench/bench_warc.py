@@ -57,7 +57,7 @@ def webtext_stage(files):
     records = pages = 0
     for path in files:
         stats = {}
-        for page in iter_pages(path, stats):
+        for _ in iter_pages(path, stats):
             pages += 1
         records += stats["records"]
     return records, pages

@@ -6,7 +6,6 @@ import gzip
 import json
 import lzma
 
-import apache_beam as beam
 import pytest
 import zstandard
 from apache_beam.testing.test_pipeline import TestPipeline

@@ -1,7 +1,6 @@
 """The WARC stage on real archives: same pages as warcio, broken input counted and survived."""
 
 import gzip
-import io
 
 import apache_beam as beam
 import pytest
