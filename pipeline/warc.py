@@ -50,7 +50,6 @@ class Capture:
     offset: int
     length: int
     crawl: str | None = None
-    truncated = False  # not known from the head alone; the fetch finds out
 
 
 @dataclass
@@ -257,7 +256,7 @@ def _scan(path: str, stats: dict, on_response, every_record: bool = False) -> It
                         item = on_response(rec, name, crawl)
                     elif rtype == WARCINFO:
                         crawl = crawl_of(rec.reader.read(), name) or crawl
-                    truncated = item is not None and item.truncated
+                    truncated = getattr(item, "truncated", False)  # a Page knows; a Capture (head only) cannot
                     # request, revisit, metadata, ...: not a page capture
                     if item is not None or every_record:
                         yield last_start, item
