@@ -91,7 +91,7 @@ class _FetchLinked(beam.DoFn):
                 stats["records"] += 1
                 if rec.record_type == WarcRecordType.response:
                     name = capture.filename.rsplit("/", 1)[-1]
-                    page = page_from_record(rec, capture.filename, name, capture.crawl or crawl_of(b"", name), stats)
+                    page = page_from_record(rec, capture.filename, name, capture.crawl or crawl_of(b"", capture.filename), stats)
                     if page is not None:
                         stats["errors"] += page.truncated  # a record cut short is damage
                         yield canonical, page, links[0]

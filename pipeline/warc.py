@@ -231,7 +231,7 @@ def _scan(path: str, stats: dict, on_response, every_record: bool = False) -> It
     for key in STAT_NAMES:
         stats.setdefault(key, 0)
     name = path.rsplit("/", 1)[-1]
-    crawl = crawl_of(b"", name)
+    crawl = crawl_of(b"", path)  # Common Crawl paths name the crawl: crawl-data/CC-MAIN-2024-22/...
     local = "://" not in path
     stream = CountingReader(FileSystems.open(path, compression_type="uncompressed"))
     try:
