@@ -26,7 +26,8 @@ def _type_name(value) -> str:
     )
 
 
-def _merge(defaults: dict, user: dict, path: str) -> dict:
+def merge_over_defaults(defaults: dict, user: dict, path: str) -> dict:
+    """`user` over `defaults`: every key must exist there with the same type (path names it in errors)."""
     out = copy.deepcopy(defaults)
     for key, value in user.items():
         where = f"{path}.{key}" if path else key
@@ -37,7 +38,7 @@ def _merge(defaults: dict, user: dict, path: str) -> dict:
         if isinstance(want, dict):
             if not isinstance(value, dict):
                 raise UserError(f"config: '{where}' must be a table")
-            out[key] = _merge(want, value, where)
+            out[key] = merge_over_defaults(want, value, where)
             continue
         ok = isinstance(value, type(want)) and not (isinstance(value, bool) and not isinstance(want, bool))
         if isinstance(want, float) and isinstance(value, int) and not isinstance(value, bool):
@@ -60,4 +61,4 @@ def load_config(path: str | Path | None = None) -> dict:
         user = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise UserError(f"config file {path} is not valid TOML: {e}") from None
-    return _merge(config, user, "")
+    return merge_over_defaults(config, user, "")

@@ -29,7 +29,7 @@ from scipy.sparse.csgraph import connected_components
 from webtext.errors import UserError
 from webtext.pipeline import schema
 from webtext.pipeline.components import ConnectedComponents
-from webtext.pipeline.config import default_config
+from webtext.pipeline.config import default_config, merge_over_defaults
 from webtext.pipeline.counters import counter
 from webtext.pipeline.minhash import SCHEMES, Sketcher, band_keys, exact_key, lsh_params, normalize
 
@@ -226,10 +226,7 @@ class _Split(beam.DoFn):
 
 def _with_defaults(section: dict | None) -> dict:
     """The [dedup] section over the shipped defaults, with the range checks a type check cannot do."""
-    cfg = {**default_config()["dedup"], **(section or {})}
-    unknown = sorted(set(cfg) - set(default_config()["dedup"]))
-    if unknown:
-        raise UserError(f"config: unknown key(s) in [dedup]: {', '.join(unknown)}")
+    cfg = merge_over_defaults(default_config()["dedup"], section or {}, "dedup")  # unknown keys, types
     checks = [
         (0.0 < cfg["threshold"] <= 1.0, "threshold must be in (0, 1]"),
         (cfg["num_perm"] >= 2, "num_perm must be at least 2"),
