@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_dedup.py [--repeat 5]
 
 1. Throughput: MinHash signatures per second on one core, of the shingles (hash, permute) and from
-   text (normalise and cut 5-gram shingles too), on the same real pages: ours (pipeline/minhash.py, batched) vs datasketch's plain
+   text (normalise and cut 5-gram shingles too), on the same real pages: ours (pipeline/dedup/minhash.py, batched) vs datasketch's plain
    `MinHash(...).update_batch` per document vs rensa. Ours is checked equal to datasketch on every page.
 2. Quality: precision and recall of duplicate pairs against exact Jaccard, on the benchmark set of
    bench/dedup_set.py, for the default configuration and three variants.
@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dedup_set  # noqa: E402
 
-from webtext.pipeline.minhash import Sketcher, sha1_hash32_array, shingles  # noqa: E402
+from webtext.pipeline.dedup.minhash import Sketcher, sha1_hash32_array, shingles  # noqa: E402
 
 NUM_PERM, SEED, NGRAM = 128, 1, 5
 OURS, DATASKETCH = "ours (batched numpy, datasketch-equal)", "datasketch MinHash().update_batch per doc"
@@ -70,21 +70,19 @@ def throughput(texts, repeat):
             for sig in sketcher.signatures_from_hashes([sha1_hash32_array(s) for s in cut[i : i + 256]])
         ]
 
-    def datasketch_plain():
+    def datasketch(**kw):
         out = []
         for s in cut:
-            m = MinHash(num_perm=NUM_PERM, seed=SEED)
+            m = MinHash(num_perm=NUM_PERM, seed=SEED, **kw)
             m.update_batch(s)
             out.append(m.hashvalues)
         return out
 
+    def datasketch_plain():
+        return datasketch()
+
     def datasketch_shared_permutations():
-        out = []
-        for s in cut:
-            m = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=permutations, scheme="affine32")
-            m.update_batch(s)
-            out.append(m.hashvalues)
-        return out
+        return datasketch(permutations=permutations, scheme="affine32")
 
     def rensa_per_doc():
         out = []

@@ -50,8 +50,9 @@ def main() -> None:
 
     import trafilatura
 
-    from webtext.pipeline import config, rules
-    from webtext.pipeline.lang import LanguageIdentifier
+    from webtext.pipeline.filters.quality import rules
+    from webtext.pipeline.run import config
+    from webtext.pipeline.filters.lang import LanguageIdentifier
 
     pages = load_pages(args.data)
     texts = [trafilatura.extract(html) or "" for html in pages]  # warm-up, and the input of the rest

@@ -35,7 +35,7 @@ RECORD_KB = 30.0  # mean compressed size of one CC response record (~90 TiB / ~3
 
 def rate_scan() -> float:
     """MB/s of compressed WARC through the WARC stage, one core, on the real files concatenated."""
-    from webtext.pipeline.warc import iter_pages
+    from webtext.pipeline.sources.warc_reader import warc_pages
 
     files = [f for f in sorted(glob.glob(str(DATA / "warc/**/*.warc.gz"), recursive=True)) if "clipped" not in f]
     with tempfile.TemporaryDirectory() as tmp:
@@ -48,7 +48,7 @@ def rate_scan() -> float:
         best = float("inf")
         for _ in range(3):
             start = time.perf_counter()
-            for _ in iter_pages(big):
+            for _ in warc_pages(big):
                 pass
             best = min(best, time.perf_counter() - start)
     return size / best / 1e6
@@ -56,8 +56,8 @@ def rate_scan() -> float:
 
 def rate_index() -> float:
     """CDXJ lines/s, one core: parse, keep HTML 200, canonicalise the URL (what the index stage does)."""
-    from webtext.pipeline.ccindex import parse_cdxj_line
-    from webtext.pipeline.urls import canonical_url
+    from webtext.pipeline.sources.ccindex import parse_cdxj_line
+    from webtext.pipeline.sources.urls import canonical_url
 
     lines = (DATA / "warc/pywb/iana.cdxj").read_bytes().splitlines() * 200
     start = time.perf_counter()
@@ -70,11 +70,11 @@ def rate_index() -> float:
 
 def rate_docs() -> float:
     """Documents/s, one core: extraction + lang + quality rules + dedup signatures on the real pages."""
-    from webtext.pipeline.config import load_config
-    from webtext.pipeline.extract_worker import extract_page
-    from webtext.pipeline.lang import LanguageIdentifier
-    from webtext.pipeline.minhash import Sketcher
-    from webtext.pipeline.rules import apply_rules
+    from webtext.pipeline.run.config import load_config
+    from webtext.pipeline.extract.worker import extract_page
+    from webtext.pipeline.filters.lang import LanguageIdentifier
+    from webtext.pipeline.dedup.minhash import Sketcher
+    from webtext.pipeline.filters.quality.rules import apply_rules
 
     truth = json.loads((DATA / "extraction/scrapinghub-aeb/ground-truth.json").read_text())
     htmls = [gzip.decompress((DATA / f"extraction/scrapinghub-aeb/html/{pid}.html.gz").read_bytes()) for pid in sorted(truth)]

@@ -21,7 +21,7 @@ from pathlib import Path
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 from warcio.archiveiterator import ArchiveIterator as WarcioIterator
 
-from webtext.pipeline.warc import iter_pages
+from webtext.pipeline.sources.warc_reader import warc_pages
 
 DATA = Path(os.environ.get("WEBTEXT_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -57,7 +57,7 @@ def webtext_stage(files):
     records = pages = 0
     for path in files:
         stats = {}
-        for _ in iter_pages(path, stats):
+        for _ in warc_pages(path, stats):
             pages += 1
         records += stats["records"]
     return records, pages

@@ -23,8 +23,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from webtext.pipeline import schema
-from webtext.pipeline.minhash import shingles
+from webtext.pipeline.core import document as schema
+from webtext.pipeline.dedup.minhash import shingles
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "extraction" / "scrapinghub-aeb"
 KINDS = ("exact", "variant", "edit", "tail")
@@ -129,7 +129,7 @@ def score(kept, dropped, truth: set[frozenset]) -> dict:
 
 
 def run(docs, config: dict | None = None, dedup: bool = True, **options) -> tuple[list, list, dict]:
-    """Run the Dedup stage alone on `docs`: (kept, dropped, counters).
+    """Run the Dedup stage alone on `docs`, with the [dedup] defaults and `config`'s changes: (kept, dropped, counters).
 
     Outputs go through files, not an in-memory list, so this works with multi-process runners too.
     `options` are Beam pipeline options (default: FnApiRunner, in-process). `dedup=False` runs the same
@@ -140,13 +140,14 @@ def run(docs, config: dict | None = None, dedup: bool = True, **options) -> tupl
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from webtext.pipeline.dedup import Dedup
+    from webtext.pipeline.dedup.stage import Dedup
+    from webtext.pipeline.run.config import stage_config
 
     options = {"runner": "FnApiRunner", **options}
     with tempfile.TemporaryDirectory() as tmp:
         pipeline = beam.Pipeline(options=PipelineOptions.from_dictionary(options))
         pcoll = pipeline | beam.Create(docs)
-        kept, dropped = pcoll | Dedup(config) if dedup else (pcoll, pipeline | "none" >> beam.Create([]))
+        kept, dropped = pcoll | Dedup(stage_config("dedup", **(config or {}))).transform() if dedup else (pcoll, pipeline | "none" >> beam.Create([]))
         for name, pcoll in (("kept", kept), ("dropped", dropped)):
             pcoll | f"json {name}" >> beam.Map(json.dumps) | f"write {name}" >> beam.io.WriteToText(f"{tmp}/{name}")
         result = pipeline.run()

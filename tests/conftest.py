@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 import zstandard
+from golden import SCORES, url_variant
 
-from webtext.pipeline.extract import decode_html
-from webtext.pipeline.extract_worker import extract_page
-from webtext.pipeline.join import best_capture
-from webtext.pipeline.urls import host_of, is_wikipedia
-from webtext.pipeline.warc import iter_pages
+from webtext.pipeline.extract.isolated import decode_html
+from webtext.pipeline.extract.worker import extract_page
+from webtext.pipeline.sources.join import best_capture
+from webtext.pipeline.sources.urls import host_of, is_wikipedia
+from webtext.pipeline.sources.warc_reader import warc_pages
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("WEBTEXT_TEST_DATA", REPO.parent / "shared" / "data"))
@@ -37,31 +38,15 @@ def real_warcs(data_dir) -> list[Path]:
     return sorted(data_dir.glob("warc/**/*.warc*"))
 
 
-SCORES = (1, 3, 7, 12, 2, 50)  # one in three below the karma bar
-
-
-def _variant(url: str, i: int) -> str:
-    """How Reddit users write the same URL: other host case, a fragment, tracking parameters."""
-    scheme, rest = url.split("://", 1)
-    host, _, path = rest.partition("/")
-    if i % 4 == 1:
-        return f"{scheme}://{host.upper()}/{path}"
-    if i % 4 == 2:
-        return f"{url}#comments"
-    if i % 4 == 3:
-        return f"{url}{'&' if '?' in url else '?'}utm_source=reddit"
-    return url
-
-
 @pytest.fixture(scope="session")
 def real_run_inputs(real_warcs, tmp_path_factory):
     """A Pushshift-format dump naming every HTML page of the real WARCs, and the documents we expect."""
     tmp = tmp_path_factory.mktemp("real")
-    pages = [p for w in real_warcs for p in iter_pages(str(w))]
+    pages = [p for w in real_warcs for p in warc_pages(str(w))]
     lines, score_of = [], defaultdict(int)
     for i, page in enumerate(pages):
         score = SCORES[i % len(SCORES)]
-        lines.append(json.dumps({"url": _variant(page.url, i), "score": score, "subreddit": f"sub{i % 3}", "is_self": False}))
+        lines.append(json.dumps({"url": url_variant(page.url, i), "score": score, "subreddit": f"sub{i % 3}", "is_self": False}))
         score_of[page.canonical] = max(score_of[page.canonical], score)
     lines += ["{broken json", json.dumps({"url": pages[0].url, "score": 99, "is_self": True})]
     dump = tmp / "RS_real.zst"

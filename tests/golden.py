@@ -32,7 +32,8 @@ SCORES = (1, 3, 7, 12, 2, 50)
 NAMES = ("real", "nolinks", "demo")
 
 
-def _variant(url: str, i: int) -> str:
+def url_variant(url: str, i: int) -> str:
+    """How Reddit users write the same URL: other host case, a fragment, tracking parameters."""
     scheme, _, rest = url.partition("://")
     host, _, path = rest.partition("/")
     if i % 4 == 1:
@@ -56,7 +57,7 @@ def real_inputs(data_dir: Path, tmp: Path) -> tuple[list[str], str]:
                         urls.append(rec.rec_headers.get_header("WARC-Target-URI"))
             except Exception:  # noqa: BLE001 - the clipped WARC ends early; what was listed is enough
                 pass
-    lines = [json.dumps({"url": _variant(u, i), "score": SCORES[i % len(SCORES)], "subreddit": f"sub{i % 3}",
+    lines = [json.dumps({"url": url_variant(u, i), "score": SCORES[i % len(SCORES)], "subreddit": f"sub{i % 3}",
                          "is_self": False}) for i, u in enumerate(urls)]
     lines += ["{broken json", json.dumps({"url": urls[0], "score": 99, "is_self": True})]
     dump = tmp / "RS_golden.zst"

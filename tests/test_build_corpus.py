@@ -3,7 +3,7 @@
 import pytest
 from helpers import SKIP_ALL, read_corpus as _corpus, run_build_corpus as _run
 
-from webtext.pipeline.urls import is_wikipedia
+from webtext.pipeline.sources.urls import is_wikipedia
 
 
 def test_real_crawls_give_every_eligible_page_once(real_run_inputs, tmp_path):

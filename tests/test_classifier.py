@@ -21,8 +21,10 @@ from test_quality_fixtures import LID_MODEL, SHARED, english_articles, make_doc,
 
 from webtext.cli import main as webtext_main
 from webtext.errors import UserError
-from webtext.pipeline import classifier, config, rules, schema
-from webtext.pipeline.quality import QualityFilter
+from webtext.pipeline.core import document as schema
+from webtext.pipeline.filters.quality import classifier, rules
+from webtext.pipeline.run import config
+from webtext.pipeline.filters.quality.stage import QualityFilter
 
 
 def write_corpus(folder, texts: list[str], prefix: str) -> None:
@@ -81,7 +83,7 @@ def test_training_is_deterministic(corpora):
 def test_warc_files_can_be_the_negatives(corpora, tmp_path):
     root, _, _ = corpora
     warcs = str(SHARED / "warc" / "dolma" / "*.warc.gz")
-    texts = classifier.read_texts([warcs], warc_langs=["en"])
+    texts = classifier.read_texts([warcs], config.stage_config("lang", langs=["en"]))
     assert 10 <= len(texts) <= 37  # the English HTML pages of the two wget crawls
     out = tmp_path / "m.bin"
     assert webtext_main(["train-quality-classifier", "--positive", str(root / "reddit"), "--negative", warcs, "--out", str(out)]) == 0
@@ -123,14 +125,16 @@ def test_the_quality_stage_scores_every_document_and_keeps_by_rule(trained):
 
     with TestPipeline(runner="FnApiRunner") as p:
         docs_in = p | beam.Create(docs)
-        kept, dropped = docs_in | "Pareto" >> QualityFilter(cfg, model_path=str(trained))
+        with_model = config.load_config(overrides={"quality": {"classifier": {"model": str(trained)}}})["quality"]
+        kept, dropped = docs_in | "Pareto" >> QualityFilter(with_model).transform()
         assert_that(kept | "Ids" >> beam.Map(lambda d: d["id"]), equal_to(by_pareto), label="pareto")
         assert_that(
             kept | "Scores" >> beam.Map(lambda d: abs(d["quality_score"] - scores[d["id"]]) < 1e-6),
             equal_to([True] * len(by_pareto)),
             label="scores",
         )
-        kept_t, dropped_t = docs_in | "Threshold" >> QualityFilter(cfg, model_path=str(trained), threshold=0.5)
+        threshold = config.load_config(overrides={"quality": {"classifier": {"model": str(trained), "keep_rule": "threshold", "threshold": 0.5}}})["quality"]
+        kept_t, dropped_t = docs_in | "Threshold" >> QualityFilter(threshold).transform()
         assert_that(kept_t | "IdsT" >> beam.Map(lambda d: d["id"]), equal_to(by_threshold), label="threshold")
         assert_that(
             dropped_t | "WhyT" >> beam.Map(lambda d: d["drop_reason"]).with_output_types(str) | beam.Filter(lambda r: r == "quality.classifier") | beam.combiners.Count.Globally(),
@@ -141,7 +145,7 @@ def test_the_quality_stage_scores_every_document_and_keeps_by_rule(trained):
 
 def test_mistakes_are_user_errors(tmp_path, capsys):
     assert webtext_main(["train-quality-classifier", "--positive", str(tmp_path / "none"), "--negative", str(tmp_path), "--out", str(tmp_path / "m.bin")]) == 2
-    assert "corpus not found" in capsys.readouterr().err
+    assert "does not exist" in capsys.readouterr().err
     with pytest.raises(UserError, match="not a quality classifier"):
         classifier.load_classifier(str(LID_MODEL))
     with pytest.raises(UserError, match="at least 2"):

@@ -1,4 +1,4 @@
-"""The dedup stage end to end (pipeline/dedup.py) on the benchmark set built from real pages."""
+"""The dedup stage end to end (pipeline/dedup/stage.py) on the benchmark set built from real pages."""
 
 import sys
 from collections import defaultdict
@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from webtext.errors import UserError
-from webtext.pipeline.dedup import Dedup, node
-from webtext.pipeline.minhash import exact_key
+from webtext.pipeline.dedup.stage import node
+from webtext.pipeline.run.config import stage_config
+from webtext.pipeline.dedup.minhash import exact_key
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import dedup_set  # noqa: E402  (bench/ is scripts, not a package)
@@ -122,4 +123,4 @@ def test_same_survivors_with_multi_processing(small_set):
 )
 def test_bad_config_is_a_user_error(config):
     with pytest.raises(UserError, match="dedup"):
-        Dedup(config)
+        stage_config("dedup", **config)

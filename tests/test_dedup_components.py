@@ -7,7 +7,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from webtext.pipeline.components import ConnectedComponents
+from webtext.pipeline.dedup.components import ConnectedComponents
 
 
 def union_find_labels(edges):

@@ -1,4 +1,4 @@
-"""Dedup's text keys and signatures (pipeline/minhash.py): equal to datasketch's, bit for bit."""
+"""Dedup's text keys and signatures (pipeline/dedup/minhash.py): equal to datasketch's, bit for bit."""
 
 import json
 from pathlib import Path
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from datasketch import MinHash, MinHashLSH
 
-from webtext.pipeline.minhash import Sketcher, band_keys, exact_key, lsh_params, normalize, shingles
+from webtext.pipeline.dedup.minhash import Sketcher, band_keys, exact_key, lsh_params, dedup_form, shingles
 
 GROUND_TRUTH = Path(__file__).resolve().parents[2] / "shared/data/extraction/scrapinghub-aeb/ground-truth.json"
 
@@ -41,17 +41,17 @@ def test_batching_and_pre_normalising_do_not_change_signatures(texts):
     sketcher = Sketcher()
     together = sketcher.signatures(texts[:30])
     alone = [sketcher.signatures([t])[0] for t in texts[:30]]
-    normalized = sketcher.signatures([normalize(t) for t in texts[:30]], normalized=True)
+    normalized = sketcher.signatures([dedup_form(t) for t in texts[:30]], normalized=True)
     for a, b, c in zip(together, alone, normalized):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(a, c)
 
 
-def test_normalize_folds_case_punctuation_whitespace_and_unicode_forms():
-    assert normalize("Hello,   World!\n\tIt's  ﬁne.") == "hello world it s fine"
+def test_dedup_form_folds_case_punctuation_whitespace_and_unicode_forms():
+    assert dedup_form("Hello,   World!\n\tIt's  ﬁne.") == "hello world it s fine"
     assert exact_key("Hello, World!") == exact_key("hello world") != exact_key("hello worlds")
-    assert normalize(None) == normalize("") == ""
-    assert exact_key(normalize("A, b!"), normalized=True) == exact_key("A, b!")
+    assert dedup_form(None) == dedup_form("") == ""
+    assert exact_key(dedup_form("A, b!"), normalized=True) == exact_key("A, b!")
 
 
 def test_shingles():

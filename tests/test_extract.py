@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from webtext.pipeline.evaluate import token_prf
-from webtext.pipeline.extract import ExtractTimeout, IsolatedExtractor, decode_html
-from webtext.pipeline.extract_worker import extract_page
+from webtext.pipeline.extract.evaluate import token_prf
+from webtext.pipeline.extract.isolated import ExtractTimeout, IsolatedExtractor, decode_html
+from webtext.pipeline.extract.worker import extract_page
 
 
 @pytest.fixture(scope="module")

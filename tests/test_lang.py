@@ -12,7 +12,8 @@ from apache_beam.testing.util import assert_that, equal_to
 from test_quality_fixtures import LID_MODEL, eval_pages, lid, make_doc
 
 from webtext.errors import UserError
-from webtext.pipeline.lang import LanguageFilter, LanguageIdentifier, default_model_path, parse_langs
+from webtext.pipeline.filters.lang import LanguageFilter, LanguageIdentifier, default_model_path, parse_langs
+from webtext.pipeline.run.config import stage_config
 
 
 def counter_value(result, name: str) -> int:
@@ -48,20 +49,24 @@ def test_predictions_are_plain_codes_and_handle_newlines_and_empty_text():
     assert (empty, zero, blank) == ("", 0.0, "")
 
 
+def lang_filter(**cfg):
+    return LanguageFilter(stage_config("lang", **cfg)).transform()
+
+
 def test_parse_langs():
-    assert parse_langs("all") is None
+    assert parse_langs("all") == []
     assert parse_langs("en, de") == ["en", "de"]
     with pytest.raises(UserError, match="unknown language code"):
-        parse_langs("en,english", str(LID_MODEL))
+        stage_config("lang", langs=parse_langs("en,english"), model=str(LID_MODEL))
     with pytest.raises(UserError):
         parse_langs(",")
 
 
 def test_a_missing_model_is_a_user_error():
     with pytest.raises(UserError, match="not found"):
-        LanguageFilter(["en"], model_path="/nonexistent/lid.bin")
+        stage_config("lang", model="/nonexistent/lid.bin")
     with pytest.raises(UserError):
-        LanguageFilter(["en"], threshold=1.5)
+        stage_config("lang", threshold=1.5)
 
 
 def test_filter_keeps_english_and_drops_every_other_language():
@@ -75,7 +80,7 @@ def test_filter_keeps_english_and_drops_every_other_language():
     assert len(want_kept) >= 20 and len(docs) - len(want_kept) >= 40
 
     p = TestPipeline(runner="FnApiRunner")
-    kept, dropped = p | beam.Create(docs) | LanguageFilter(["en"], threshold=0.65, model_path=str(LID_MODEL), batch_size=7)
+    kept, dropped = p | beam.Create(docs) | lang_filter(langs=["en"], threshold=0.65, model=str(LID_MODEL), batch_size=7)
     assert_that(kept | "KeptIds" >> beam.Map(lambda d: d["id"]), equal_to(want_kept), label="kept")
     assert_that(
         kept | "KeptLang" >> beam.Map(lambda d: (d["language"], d["language_score"] >= 0.65)),
@@ -97,6 +102,6 @@ def test_all_languages_are_labelled_and_kept():
     pages = [p for p in eval_pages() if p["label"] in ("de", "fr", "en")][:12]
     docs = [make_doc(f"doc{i}", p["text"]) for i, p in enumerate(pages)]
     with TestPipeline(runner="FnApiRunner") as p:
-        kept, dropped = p | beam.Create(docs) | LanguageFilter(None, model_path=str(LID_MODEL))
+        kept, dropped = p | beam.Create(docs) | lang_filter(langs=[], model=str(LID_MODEL))
         assert_that(kept | beam.Map(lambda d: bool(d["language"]) and d["language_score"] > 0), equal_to([True] * len(docs)))
         assert_that(dropped, equal_to([]), label="none_dropped")

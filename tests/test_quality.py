@@ -12,9 +12,10 @@ from test_lang import counter_value
 from test_quality_fixtures import LID_MODEL, aeb, english_articles, eval_pages, make_doc, token_f1
 
 from webtext.errors import UserError
-from webtext.pipeline import config, rules
-from webtext.pipeline.lang import LanguageFilter
-from webtext.pipeline.quality import QualityFilter
+from webtext.pipeline.filters.quality import rules
+from webtext.pipeline.run import config
+from webtext.pipeline.filters.lang import LanguageFilter
+from webtext.pipeline.filters.quality.stage import QualityFilter
 
 
 def test_multilingual_articles_become_a_corpus_of_english_articles_only():
@@ -37,8 +38,8 @@ def test_multilingual_articles_become_a_corpus_of_english_articles_only():
         assert kept_f1 >= all_f1 - 0.01
 
     p = TestPipeline(runner="FnApiRunner")
-    kept, lang_dropped = p | beam.Create(docs) | LanguageFilter(["en"], model_path=str(LID_MODEL))
-    kept, quality_dropped = kept | QualityFilter(config.load_config()["quality"])
+    kept, lang_dropped = p | beam.Create(docs) | LanguageFilter(config.stage_config("lang", model=str(LID_MODEL))).transform()
+    kept, quality_dropped = kept | QualityFilter(config.load_config()["quality"]).transform()
     assert_that(kept | "Kept" >> beam.Map(lambda d: (d["id"], d["text"])), check)
     result = p.run()
     result.wait_until_finish()
@@ -58,7 +59,7 @@ def test_dropped_documents_carry_their_rule():
     german = next(p["text"] for p in eval_pages() if p["label"] == "de" and len(p["text"]) > 2000)
     docs.append(make_doc("german", german, language="de"))
     with TestPipeline(runner="FnApiRunner") as p:
-        kept, dropped = p | beam.Create(docs) | QualityFilter(config.load_config()["quality"])
+        kept, dropped = p | beam.Create(docs) | QualityFilter(config.load_config()["quality"]).transform()
         assert_that(kept | beam.Map(lambda d: d["id"]), equal_to(["good", "german"]))
         assert_that(
             dropped | beam.Map(lambda d: (d["id"], d["drop_reason"])),
@@ -87,15 +88,15 @@ def _write(tmp_path, text: str) -> str:
 )
 def test_config_mistakes_are_one_line_user_errors(tmp_path, toml, message):
     with pytest.raises(UserError, match=message):
-        QualityFilter(config.load_config(_write(tmp_path, toml))["quality"])
+        config.load_config(_write(tmp_path, toml))
 
 
 def test_a_user_config_changes_only_what_it_names(tmp_path):
-    cfg = config.load_config(_write(tmp_path, "[quality.gopher_quality]\nmin_words = 10\n[quality]\ndisabled_rules = []"))["quality"]
-    QualityFilter(cfg)
+    path = _write(tmp_path, "[quality.gopher_quality]\nmin_words = 10\n[quality]\ndisabled_rules = []")
+    cfg = config.load_config(path)["quality"]
     assert cfg["gopher_quality"]["min_words"] == 10 and cfg["gopher_quality"]["max_words"] == 100_000
     assert cfg["disabled_rules"] == []
     with pytest.raises(UserError, match="quality-threshold"):
-        QualityFilter(cfg, threshold=2.0)
+        config.load_config(path, {"quality": {"classifier": {"keep_rule": "threshold", "threshold": 2.0}}})
     with pytest.raises(UserError, match="not found"):
-        QualityFilter(cfg, model_path="/nonexistent/model.bin")
+        config.load_config(path, {"quality": {"classifier": {"model": "/nonexistent/model.bin"}}})

@@ -44,7 +44,7 @@ def token_f1(predicted: str, truth: str) -> float:
 
 def make_doc(doc_id: str, text: str, url: str = "", **extra) -> dict:
     """A pipeline document (schema.SCHEMA's keys) around real text."""
-    from webtext.pipeline.schema import COLUMNS
+    from webtext.pipeline.core.document import COLUMNS
 
     doc = dict.fromkeys(COLUMNS)
     doc.update(id=doc_id, url=url, text=text, **extra)
@@ -53,7 +53,7 @@ def make_doc(doc_id: str, text: str, url: str = "", **extra) -> dict:
 
 @functools.cache
 def lid():
-    from webtext.pipeline.lang import LanguageIdentifier
+    from webtext.pipeline.filters.lang import LanguageIdentifier
 
     return LanguageIdentifier(str(LID_MODEL))
 

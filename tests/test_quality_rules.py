@@ -11,7 +11,8 @@ import re
 import pytest
 from test_quality_fixtures import SHARED, english_articles
 
-from webtext.pipeline import config, rules
+from webtext.pipeline.filters.quality import rules, textview
+from webtext.pipeline.run import config
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def _lines(text: str) -> list[str]:
 
 
 def _sentence_lines(text: str) -> list[str]:
-    return [line for line in _lines(text) if line.endswith(rules.TERMINAL_PUNCT)]
+    return [line for line in _lines(text) if line.endswith(textview.TERMINAL_PUNCT)]
 
 
 def _unpunctuated(line: str) -> str:
@@ -72,9 +73,9 @@ def test_each_rule_catches_its_degradation_of_real_articles(name, articles, cfg)
     first, degrade = DEGRADATIONS[name]
     rule = _rule(name)
     for text in articles:
-        assert not rule.fails(rules.TextView(text), cfg[rule.family]), "the real article itself must pass"
+        assert not rule.fails(textview.TextView(text), cfg[rule.family]), "the real article itself must pass"
         bad = degrade(text)
-        assert rule.fails(rules.TextView(bad), cfg[rule.family])
+        assert rule.fails(textview.TextView(bad), cfg[rule.family])
         if first:
             assert rules.apply_rules(bad, cfg)[0] == name
 
@@ -90,23 +91,23 @@ def test_every_rule_is_tested_and_documented(cfg):
 
 
 def test_long_repeated_passages_trip_every_dup_ngram_rule(articles, cfg):
-    doubled = rules.TextView(" ".join(articles[0].split() * 2))
+    doubled = textview.TextView(" ".join(articles[0].split() * 2))
     for n in range(5, 11):
-        assert rules.duplicate_ngram_char_fraction(doubled, n) == pytest.approx(0.5, abs=0.02)
+        assert textview.duplicate_ngram_char_fraction(doubled, n) == pytest.approx(0.5, abs=0.02)
         assert _rule(f"gopher_dup_{n}gram").fails(doubled, cfg["gopher_repetition"])
 
 
 def test_a_repeated_phrase_trips_the_top_ngram_rules(articles, cfg):
-    spam = rules.TextView(" ".join(w + " get the deal now" for w in articles[0].split()))
+    spam = textview.TextView(" ".join(w + " get the deal now" for w in articles[0].split()))
     for n in (2, 3, 4):
         assert _rule(f"gopher_top_{n}gram").fails(spam, cfg["gopher_repetition"])
 
 
 def test_the_remaining_rules_on_real_text(articles, cfg):
     text = articles[0]
-    assert _rule("gopher_max_words").fails(rules.TextView(text), {**cfg["gopher_quality"], "max_words": 100})
+    assert _rule("gopher_max_words").fails(textview.TextView(text), {**cfg["gopher_quality"], "max_words": 100})
     repeated = "\n\n".join(_lines(text) + _lines(text)[:6])
-    assert _rule("gopher_dup_paragraph_chars").fails(rules.TextView(repeated), cfg["gopher_repetition"])
+    assert _rule("gopher_dup_paragraph_chars").fails(textview.TextView(repeated), cfg["gopher_repetition"])
     # FineWeb's line-duplication cut (0.1) is stricter than Gopher's (0.2): repeat one line of ~6%
     # of the characters until repeats hold 10%; FineWeb drops the page, Gopher keeps it.
     lines = _lines(text)
@@ -114,7 +115,7 @@ def test_the_remaining_rules_on_real_text(articles, cfg):
     extra = []
     while True:
         extra.append(line)
-        view = rules.TextView("\n".join(lines + extra))
+        view = textview.TextView("\n".join(lines + extra))
         if view.dup_lines[1] >= 0.1:
             break
     assert view.dup_lines[1] < 0.2
@@ -157,7 +158,7 @@ def test_c4_edit_lines_keeps_only_sentence_lines(articles, cfg):
     reason, edited = rules.apply_rules(text, edit)
     assert reason is None
     assert "A Heading Without A Full Stop" not in edited
-    assert all(line.endswith(rules.TERMINAL_PUNCT) for line in edited.splitlines())
+    assert all(line.endswith(textview.TERMINAL_PUNCT) for line in edited.splitlines())
     assert rules.apply_rules(text, cfg) == (None, text)  # the default leaves the text alone
 
 

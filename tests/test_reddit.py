@@ -12,9 +12,10 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from webtext.errors import UserError
-from webtext.pipeline.inputs import expand, open_text_lines, probe_readable
-from webtext.pipeline.reddit import BELOW, INVALID, KEPT, SELF, ReadRedditLinks, parse_submission
-from webtext.pipeline.urls import canonical_url
+from webtext.pipeline.io.files import expand, open_text_lines, probe_readable
+from webtext.pipeline.run.config import stage_config
+from webtext.pipeline.sources.reddit import BELOW, INVALID, KEPT, SELF, RedditLinks, parse_submission
+from webtext.pipeline.sources.urls import canonical_url
 
 MONTHS = ("2005-06", "2005-07")
 
@@ -119,5 +120,5 @@ def test_links_grouped_by_canonical_url(data_dir, tmp_path):
         ("https://example.com/b", {"reddit_score": 3, "reddit_subreddits": ["news"], "reddit_submissions": 1}),
     ]
     with TestPipeline(runner="FnApiRunner") as p:
-        links = p | ReadRedditLinks([str(dump), real], min_karma=3)
+        links = p | RedditLinks(stage_config("reddit", min_karma=3)).links([str(dump), real])
         assert_that(links, equal_to(expected))

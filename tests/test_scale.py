@@ -13,10 +13,10 @@ from helpers import SKIP_ALL, read_corpus, run_build_corpus
 from range_server import RangeServer
 from warcio.archiveiterator import ArchiveIterator
 
-from webtext.pipeline import httpfs
-from webtext.pipeline.ccindex import parse_cdxj_line
-from webtext.pipeline.join import newest
-from webtext.pipeline.urls import canonical_url
+from webtext.pipeline.io import http_filesystem as httpfs
+from webtext.pipeline.sources.ccindex import parse_cdxj_line
+from webtext.pipeline.sources.join import newest
+from webtext.pipeline.sources.urls import canonical_url
 
 
 @pytest.fixture(autouse=True)

@@ -314,7 +314,7 @@ def _mistakes(tmp: Path, tokdir: Path) -> list[tuple[list[str], str]]:
         (["tokenize", "--corpus", str(good), "--tokenizer", str(tmp / "tokless"), "--out", str(tmp / "o")], "has no tokenizer"),
         (["tokenize", "--corpus", str(good), *tok, "--out", str(used)], "--overwrite"),
         (["tokenize", "--corpus", str(good), *tok], "--out"),
-        (["tokenize", "--corpus", str(good), *tok, "--out", str(tmp / "o"), "--shard-tokens", "lots"], "not a count"),
+        (["tokenize", "--corpus", str(good), *tok, "--out", str(tmp / "o"), "--shard-tokens", "lots"], "cannot read 'lots' as a number"),
         (["train-tokenizer", "--corpus", str(good), "--vocab-size", "100", "--out", str(tmp / "t")], "at least 257"),
         (["train-tokenizer", "--corpus", str(tmp / "empty"), "--out", str(tmp / "t")], "no .parquet files"),
         (["train-tokenizer", "--from-gpt2", str(tmp / "empty"), "--out", str(tmp / "t")], "vocab.bpe"),

@@ -4,8 +4,8 @@ import gzip
 
 import pytest
 
-from webtext.pipeline.http import looks_like_html, parse_http_response
-from webtext.pipeline.urls import canonical_url, host_of, is_wikipedia
+from webtext.pipeline.sources.http_response import looks_like_html, parse_http_response
+from webtext.pipeline.sources.urls import canonical_url, host_of, is_wikipedia
 
 
 @pytest.mark.parametrize(
@@ -73,14 +73,14 @@ def test_fast_path_agrees_with_the_full_parse(data_dir, real_warcs):
     import lzma
     import json as _json
 
-    from webtext.pipeline.urls import _slow_canonical
-    from webtext.pipeline.warc import iter_pages
+    from webtext.pipeline.sources.urls import _slow_canonical
+    from webtext.pipeline.sources.warc_reader import warc_pages
 
     urls = [line.strip().strip('"') for line in (data_dir / "wikipedia/nemo-curator-wikipedia_urls.jsonl").open()]
     for month in ("2005-06", "2005-07"):
         raw = lzma.decompress((data_dir / f"reddit/jcpeterson-openwebtext/RS_v2_{month}.xz").read_bytes())
         urls += [_json.loads(line)["url"] for line in raw.splitlines() if line.strip()]
-    urls += [p.url for w in real_warcs for p in iter_pages(str(w))]
+    urls += [p.url for w in real_warcs for p in warc_pages(str(w))]
     urls += [_json.loads(line.split(" ", 2)[2])["url"] for line in (data_dir / "warc/pywb/iana.cdxj").read_text().splitlines()]
     tricky = ["https://x.org", "https://x.org?a=1", "https://x.org/?", "https://x.org/p?a=1&&b=2", "https://x.org/p?&a",
               "https://x.org/p?a&", "https://x.org/p?utm_x=1", "https://x.org./p", "https://a..b/", "https://x.org/p?a=1?b",
@@ -91,7 +91,7 @@ def test_fast_path_agrees_with_the_full_parse(data_dir, real_warcs):
 
 
 def test_http_head_header_matching():
-    from webtext.pipeline.http import parse_http_head
+    from webtext.pipeline.sources.http_response import parse_http_head
 
     head = (b"HTTP/1.1 200 OK\r\nContent-Type-Options: nosniff\r\nCONTENT-TYPE : Text/HTML; Charset=UTF-8\r\n"
             b"Content-Type: text/plain\r\nX-Transfer-Encoding: chunked\r\n\r\nbody")

@@ -7,39 +7,22 @@
 
 from __future__ import annotations
 
-import argparse
-
+from webtext.cli_args import ArgumentParser, count
 from webtext.errors import UserError
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a bad flag as a UserError (one line, exit status 2) like every other mistake."""
-
-    def error(self, message: str):
-        raise UserError(message)
-
-
-def _count(text: str) -> int:
-    """An integer that may be written 100_000_000, 100M, 1G or 50k."""
-    units = {"k": 10**3, "m": 10**6, "g": 10**9}
-    t = text.strip().lower().replace("_", "").replace(",", "")
-    try:
-        return int(float(t[:-1]) * units[t[-1]]) if t and t[-1] in units else int(t)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a count: {text!r}") from None
+from webtext.tokenizer.train_bpe import DEFAULT_MIN_FREQUENCY, DEFAULT_VOCAB_SIZE
 
 
 def train_tokenizer_main(argv: list[str]) -> int:
-    ap = _Parser(prog="webtext train-tokenizer",
+    ap = ArgumentParser(prog="webtext train-tokenizer",
                  description="Train a GPT-2-style byte-level BPE on a corpus's text column, or import GPT-2's own vocabulary.")
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--corpus", metavar="DIR", help="folder of Parquet files with a 'text' column")
     src.add_argument("--from-gpt2", metavar="DIR", help="folder with GPT-2's vocab.bpe and encoder.json: convert, don't train")
     ap.add_argument("--out", required=True, metavar="TOKDIR", help="tokenizer folder to write (tokenizer.tiktoken, tokenizer.json)")
-    ap.add_argument("--vocab-size", type=_count, default=50257, metavar="N",
-                    help="tokens in all, <|endoftext|> included (default 50257, GPT-2's)")
-    ap.add_argument("--max-chars", type=_count, metavar="N", help="train on a sample of about N characters, drawn from every file")
-    ap.add_argument("--min-frequency", type=int, default=2, metavar="N", help="a pair must occur N times to be merged (default 2)")
+    ap.add_argument("--vocab-size", type=count, default=DEFAULT_VOCAB_SIZE, metavar="N",
+                    help="tokens in all, <|endoftext|> included (default: %(default)s, GPT-2's)")
+    ap.add_argument("--max-chars", type=count, metavar="N", help="train on a sample of about N characters, drawn from every file")
+    ap.add_argument("--min-frequency", type=int, default=DEFAULT_MIN_FREQUENCY, metavar="N", help="a pair must occur N times to be merged")
     ap.add_argument("--progress", action="store_true", help="show the trainer's progress bars")
     args = ap.parse_args(argv)
 
@@ -70,15 +53,15 @@ def train_tokenizer_main(argv: list[str]) -> int:
 def tokenize_main(argv: list[str]) -> int:
     from webtext.tokenizer import tokenize_corpus as tc
 
-    ap = _Parser(prog="webtext tokenize", description="Encode a corpus's text column into llm.c-format token shards.")
+    ap = ArgumentParser(prog="webtext tokenize", description="Encode a corpus's text column into llm.c-format token shards.")
     ap.add_argument("--corpus", required=True, metavar="DIR", help="folder of Parquet files with a 'text' column")
     ap.add_argument("--tokenizer", required=True, metavar="TOKDIR", help="tokenizer folder (webtext train-tokenizer)")
     ap.add_argument("--out", required=True, metavar="BINDIR", help="folder for train_*.bin, val_*.bin, meta.json")
-    ap.add_argument("--shard-tokens", type=_count, default=tc.DEFAULT_SHARD_TOKENS, metavar="N",
-                    help="tokens per shard (default 100M)")
-    ap.add_argument("--val-tokens", type=_count, default=tc.DEFAULT_VAL_TOKENS, metavar="N",
+    ap.add_argument("--shard-tokens", type=count, default=tc.DEFAULT_SHARD_TOKENS, metavar="N",
+                    help="tokens per shard")
+    ap.add_argument("--val-tokens", type=count, default=tc.DEFAULT_VAL_TOKENS, metavar="N",
                     help="validation split: whole documents from the corpus start until N tokens, at most half the "
-                         "documents; 0 for none (default 10,485,760)")
+                         "documents; 0 for none")
     ap.add_argument("--workers", type=int, default=0, metavar="N", help="encoding processes (default: every core)")
     ap.add_argument("--overwrite", action="store_true", help="replace the shards and meta.json already in BINDIR")
     args = ap.parse_args(argv)

@@ -1,9 +1,9 @@
 """Reading the `text` column of a corpus folder, streamed: never the whole corpus in memory.
 
-A corpus folder is any tree of Parquet files with a string column `text` (ours, or anyone's). Files are
-taken in sorted path order and rows in file order, so every run sees the documents in the same order.
-Our pipeline keeps rejected documents in a `dropped/` subfolder; that, and hidden or `_`-prefixed paths
-(Spark's `_temporary/`, editors' `.~lock` files), are not part of the corpus.
+A corpus folder is any tree of Parquet files with a string column `text` (ours, or anyone's); which
+files of a folder are the corpus is webtext/corpus_layout.py's rule (side folders such as `dropped/`
+and hidden or `_`-prefixed paths are not). Files are taken in sorted path order and rows in file
+order, so every run sees the documents in the same order.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from typing import Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from webtext.corpus_layout import corpus_files
 from webtext.errors import UserError
 
 TEXT = "text"
-SKIP_DIRS = {"dropped"}
 
 
 @dataclass(frozen=True)
@@ -30,18 +30,12 @@ class CorpusFile:
     bytes: int
 
 
-def _is_part_of_corpus(rel: Path) -> bool:
-    return not any(part in SKIP_DIRS or part.startswith((".", "_")) for part in rel.parts)
-
-
 def list_corpus(corpus_dir: str | os.PathLike) -> list[CorpusFile]:
     """The corpus's Parquet files, sorted, each checked to have a string `text` column (a UserError if not)."""
     root = Path(corpus_dir)
     if not root.is_dir():
         raise UserError(f"corpus folder {root} does not exist")
-    paths = sorted(p for p in root.rglob("*.parquet") if p.is_file() and _is_part_of_corpus(p.relative_to(root)))
-    if not paths:
-        raise UserError(f"corpus folder {root} has no .parquet files")
+    paths = corpus_files(root)
     files = []
     for p in paths:
         try:

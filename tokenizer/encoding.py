@@ -20,6 +20,7 @@ import json
 import os
 from pathlib import Path
 
+from webtext import atomic
 from webtext.errors import UserError
 
 RANKS_FILE = "tokenizer.tiktoken"
@@ -94,12 +95,6 @@ def fingerprint(ranks_bytes: bytes, pat_str: str, special_tokens: dict[str, int]
     return "sha256:" + h.hexdigest()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def save_tokenizer(tokdir: str | os.PathLike, ranks: dict[bytes, int], *, name: str, pat_str: str = GPT2_PAT_STR,
                    extra: dict | None = None) -> dict:
     """Write a tokenizer folder; `<|endoftext|>` gets the id right after the last ranked token (GPT-2's 50256).
@@ -120,8 +115,8 @@ def save_tokenizer(tokdir: str | os.PathLike, ranks: dict[bytes, int], *, name: 
         "fingerprint": fingerprint(data, pat_str, special),
         **(extra or {}),
     }
-    _write_atomic(tokdir / RANKS_FILE, data)
-    _write_atomic(tokdir / META_FILE, (json.dumps(meta, indent=2, ensure_ascii=False) + "\n").encode())
+    atomic.write_bytes(tokdir / RANKS_FILE, data)
+    atomic.write_json(tokdir / META_FILE, meta, indent=2, ensure_ascii=False)
     return meta
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from webtext.atomic import AtomicFile
+
 HEADER_INTS = 256
 HEADER_BYTES = HEADER_INTS * 4
 MAGIC_UINT16 = 20240520
@@ -38,8 +40,9 @@ def dtype_for_vocab(n_vocab: int) -> np.dtype:
 class ShardWriter:
     """Write one shard by appending token arrays, so a 100M-token shard need not sit in memory.
 
-    The tokens go to a temp file beside `path`; close() fills in the header's token count, syncs and renames,
-    so `path` never holds a partial shard. Leaving a `with` block on an exception removes the temp file.
+    The tokens go to a temp file beside `path` (webtext/atomic.py); close() fills in the header's token
+    count, syncs and renames, so `path` never holds a partial shard. Leaving a `with` block on an exception
+    removes the temp file.
     """
 
     def __init__(self, path: str | os.PathLike, n_vocab: int):
@@ -47,8 +50,8 @@ class ShardWriter:
         self.n_vocab = n_vocab
         self.dtype = dtype_for_vocab(n_vocab)
         self.count = 0
-        self._tmp = self.path.with_name(f".{self.path.name}.tmp{os.getpid()}")
-        self._f = open(self._tmp, "wb")
+        self._out = AtomicFile(self.path, "wb")
+        self._f = self._out.file
         self._f.write(bytes(HEADER_BYTES))  # placeholder until the count is known
 
     def write(self, tokens: np.ndarray) -> None:
@@ -68,15 +71,11 @@ class ShardWriter:
         header[2] = self.count
         self._f.seek(0)
         self._f.write(header.tobytes())
-        self._f.flush()
-        os.fsync(self._f.fileno())
-        self._f.close()
-        os.replace(self._tmp, self.path)
+        self._out.commit()
         return self.path
 
     def abort(self) -> None:
-        self._f.close()
-        self._tmp.unlink(missing_ok=True)
+        self._out.abort()
 
     def __enter__(self) -> "ShardWriter":
         return self

@@ -24,10 +24,8 @@ skips building a Python list of ints (a third of encode_ordinary's time). bench/
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
-import shutil
 import sys
 import time
 from collections import deque
@@ -37,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from webtext import __version__
+from webtext import __version__, atomic
 from webtext.errors import UserError
 from webtext.tokenizer import encoding, shards
 from webtext.tokenizer.corpus import iter_text_arrays, list_corpus
@@ -178,9 +176,7 @@ def _copy_tokenizer(tokdir: Path, out: Path) -> Path:
     dest = out / "tokenizer"
     dest.mkdir(exist_ok=True)
     for name in (encoding.RANKS_FILE, encoding.META_FILE):
-        tmp = dest / f".{name}.tmp"
-        shutil.copyfile(tokdir / name, tmp)
-        os.replace(tmp, dest / name)
+        atomic.write_bytes(dest / name, (tokdir / name).read_bytes())
     return dest
 
 
@@ -256,9 +252,7 @@ def tokenize_corpus(corpus_dir, tokdir, out_dir, *, shard_tokens: int = DEFAULT_
         "elapsed_s": round(elapsed, 3),
         "webtext_version": __version__,
     }
-    tmp = out / ".meta.json.tmp"
-    tmp.write_text(json.dumps(meta, indent=2) + "\n")
-    os.replace(tmp, out / "meta.json")
+    atomic.write_json(out / "meta.json", meta, indent=2)
     log(f"{meta['docs']:,} docs, {meta['tokens']:,} tokens ({len(splits['train']['shards'])} train + "
         f"{len(splits['val']['shards'])} val shards) from {text_bytes / 1e6:,.1f} MB of text in {elapsed:.1f} s "
         f"({text_bytes / 1e6 / max(elapsed, 1e-9):,.1f} MB/s, {workers} workers) -> {out}")

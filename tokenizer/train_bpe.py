@@ -21,11 +21,14 @@ from itertools import chain
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from webtext import atomic
 from webtext.errors import UserError
 from webtext.tokenizer import encoding
 
 HF_FILE = "hf-tokenizer.json"  # the trainer's own tokenizer, for HF users and for the side-by-side checks
-CHECK_CHARS = 2_000_000  # training text kept to compare tiktoken's encoding with the trainer's
+CHECK_CHARS = 2_000_000
+DEFAULT_VOCAB_SIZE = 50257  # GPT-2's: 256 bytes + 50,000 merges + <|endoftext|>
+DEFAULT_MIN_FREQUENCY = 2  # training text kept to compare tiktoken's encoding with the trainer's
 
 
 def new_hf_tokenizer():
@@ -73,7 +76,7 @@ def check_same_encoding(enc, hf_tokenizer, texts: list[str]) -> int:
     return sum(map(len, ours))
 
 
-def train(batches: Iterable[list[str]], vocab_size: int, out_dir: str | os.PathLike, *, min_frequency: int = 2,
+def train(batches: Iterable[list[str]], vocab_size: int, out_dir: str | os.PathLike, *, min_frequency: int = DEFAULT_MIN_FREQUENCY,
           name: str = "webtext-bpe", trained_on: dict | None = None, progress: bool = False) -> dict:
     """Train on batches of texts and write the tokenizer folder; returns tokenizer.json's contents.
 
@@ -116,12 +119,12 @@ def train(batches: Iterable[list[str]], vocab_size: int, out_dir: str | os.PathL
         "checked_equal_to_trainer": {"docs": len(sample), "tokens": checked},
     }
     meta = encoding.save_tokenizer(out_dir, ranks, name=name, extra=extra)
-    hf.save(str(Path(out_dir) / HF_FILE))
+    atomic.write_text(Path(out_dir) / HF_FILE, hf.to_str(pretty=True))
     return meta
 
 
 def train_corpus(corpus_dir: str | os.PathLike, vocab_size: int, out_dir: str | os.PathLike, *,
-                 max_chars: int | None = None, min_frequency: int = 2, progress: bool = False) -> dict:
+                 max_chars: int | None = None, min_frequency: int = DEFAULT_MIN_FREQUENCY, progress: bool = False) -> dict:
     """`webtext train-tokenizer`: train on a corpus folder's `text` column (or a sample of --max-chars)."""
     from webtext.tokenizer.corpus import iter_texts, list_corpus
 

@@ -5,8 +5,8 @@ and dicts (nothing that needs pickle's arbitrary-code path, so `torch.load(..., 
 reads it): model, optimizer, GradScaler, step, the data cursor, the loss-spike guard's history and the
 RNG states of every rank. With those, a resumed run continues exactly where the saved one was.
 
-Atomic: the dict is written to a temporary file in the same folder, fsynced and renamed over the final
-name, then the folder is fsynced. A run killed at any moment leaves either the previous set of
+Atomic (webtext/atomic.py): the dict is written to a temporary file in the same folder, fsynced and
+renamed over the final name, then the folder is fsynced. A run killed at any moment leaves either the previous set of
 checkpoints or the previous set plus a complete new one, never a truncated file under a final name.
 """
 
@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from webtext.atomic import atomic_write
 
 _NAME = re.compile(r"^step_(\d{8})\.pt$")
 
@@ -38,13 +40,8 @@ def save_checkpoint(rundir: str | os.PathLike, step: int, state: dict, keep: int
     d = checkpoint_dir(rundir)
     d.mkdir(parents=True, exist_ok=True)
     final = d / f"step_{step:08d}.pt"
-    tmp = d / f".{final.name}.tmp{os.getpid()}"
-    with open(tmp, "wb") as f:
+    with atomic_write(final) as f:  # fsynced, renamed, folder fsynced
         torch.save(state, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, final)
-    _fsync_dir(d)
     if keep > 0:
         for _, old in list_checkpoints(rundir)[:-keep]:
             old.unlink(missing_ok=True)
@@ -64,17 +61,6 @@ def load_latest(rundir: str | os.PathLike, map_location="cpu") -> tuple[Path, di
         except Exception as e:  # noqa: BLE001 -- any failure to read means: try the previous one
             print(f"warning: cannot read {path} ({type(e).__name__}: {e}); trying an older checkpoint")
     return None
-
-
-def _fsync_dir(d: Path) -> None:
-    try:
-        fd = os.open(d, os.O_RDONLY)
-    except OSError:  # not every platform can open a folder
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # ---- RNG states, as weights_only-safe values --------------------------------------------------------

@@ -8,61 +8,67 @@ Every flag maps onto a field of loop.TrainConfig; see there for the defaults' re
 
 from __future__ import annotations
 
-import argparse
 import sys
 
+from webtext.cli_args import ArgumentParser, count, field_defaults
 from webtext.errors import UserError
 from webtext.train.loop import TrainConfig, train
 from webtext.train.presets import PRESETS
 
 
-def _number(text: str) -> int:
-    """1000, 1e6, 524288, 0.5M, 2K -> int (for token counts)."""
-    from webtext.train.estimate import parse_count
+# (flag, type, help) per group; every flag's dest is a TrainConfig field, whose default it shows.
+_FLAGS = {
+    "batch and schedule": [
+        ("--steps", int, "optimizer steps in all"),
+        ("--batch-size", int, "sequences per micro-batch per rank"),
+        ("--seq-len", int, "tokens per sequence (default: the preset's context)"),
+        ("--grad-accum", int, "micro-batches per step per rank (default 1)"),
+        ("--tokens-per-step", count, "global tokens per step, e.g. 0.5M (sets --grad-accum)"),
+        ("--lr", float, "peak learning rate (default: the preset's, e.g. 6e-4 for gpt2)"),
+        ("--min-lr", float, "final learning rate of the cosine (default lr/10)"),
+        ("--warmup", int, "linear warmup steps (default steps/20)"),
+        ("--weight-decay", float, "AdamW weight decay of matmul weights and embeddings"),
+        ("--beta1", float, "AdamW beta1"),
+        ("--beta2", float, "AdamW beta2"),
+        ("--grad-clip", float, "clip the global gradient norm"),
+        ("--dropout", float, "dropout probability (GPT-2 used 0.1; 0 is usual for pretraining today)"),
+    ],
+    "hardware": [
+        ("--device", str, "auto, cpu, cuda, cuda:N or mps"),
+        ("--dtype", str, "bf16 (autocast), fp16 (autocast + GradScaler), fp32, tf32 (fp32 with TF32 matmuls); "
+                         "auto: bf16 on GPUs that have it, fp32 on CPU"),
+        ("--compile", None, "torch.compile the model"),
+        ("--peak-flops", float, "peak FLOP/s per device for MFU (default: table or CPU probe)"),
+    ],
+    "run": [
+        ("--seed", int, "seed of the initial weights, dropout and data order"),
+        ("--val-every", int, "validation loss every N steps (0: never)"),
+        ("--val-steps", int, "global batches (steps' worth of tokens) per validation pass"),
+        ("--log-every", int, "progress line every N steps"),
+        ("--checkpoint-every", int, "checkpoint every N steps (and at the end)"),
+        ("--keep-checkpoints", int, "keep the newest K checkpoints (0: all)"),
+        ("--resume", None, "continue from the newest checkpoint in RUNDIR"),
+        ("--vocab-size", int, "vocabulary size (default: n_vocab of BINDIR/meta.json)"),
+        ("--pad-vocab", int, "round the embedding rows up to a multiple of this for faster matmuls (1: off)"),
+        ("--spike-z", float, "skip updates this many std above recent loss or gradient norm (0: off)"),
+    ],
+}
 
-    return int(parse_count(text))
 
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="train-on-shards", description="Pretrain a GPT on llm.c-format token shards.")
+def build_parser() -> ArgumentParser:
+    p = ArgumentParser(prog="train-on-shards", description="Pretrain a GPT on llm.c-format token shards.")
     p.add_argument("--data", required=True, metavar="BINDIR", help="folder with train_*.bin, val_*.bin, meta.json")
-    p.add_argument("--preset", default="tiny", metavar="NAME",
-                   help=f"model shape: {', '.join(PRESETS)} (default tiny)")
+    p.add_argument("--preset", metavar="NAME", help=f"model shape: {', '.join(PRESETS)}")
     p.add_argument("--out", required=True, metavar="RUNDIR", help="run folder: metrics.jsonl, loss.png, checkpoints/")
-    g = p.add_argument_group("batch and schedule")
-    g.add_argument("--steps", type=int, default=1000, help="optimizer steps in all (default 1000)")
-    g.add_argument("--batch-size", type=int, default=8, help="sequences per micro-batch per rank (default 8)")
-    g.add_argument("--seq-len", type=int, help="tokens per sequence (default: the preset's context)")
-    g.add_argument("--grad-accum", type=int, help="micro-batches per step per rank (default 1)")
-    g.add_argument("--tokens-per-step", type=_number, help="global tokens per step, e.g. 0.5M (sets --grad-accum)")
-    g.add_argument("--lr", type=float, help="peak learning rate (default: the preset's, e.g. 6e-4 for gpt2)")
-    g.add_argument("--min-lr", type=float, help="final learning rate of the cosine (default lr/10)")
-    g.add_argument("--warmup", type=int, help="linear warmup steps (default steps/20)")
-    g.add_argument("--weight-decay", type=float, default=0.1)
-    g.add_argument("--beta1", type=float, default=0.9)
-    g.add_argument("--beta2", type=float, default=0.95)
-    g.add_argument("--grad-clip", type=float, default=1.0, help="clip the global gradient norm (default 1.0)")
-    g.add_argument("--dropout", type=float, default=0.0)
-    g = p.add_argument_group("hardware")
-    g.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
-    g.add_argument("--dtype", default="auto", help="bf16 (autocast), fp16 (autocast + GradScaler), fp32, "
-                   "tf32 (fp32 with TF32 matmuls); default bf16 on GPUs that have it, fp32 on CPU")
-    g.add_argument("--compile", action="store_true", help="torch.compile the model")
-    g.add_argument("--peak-flops", type=float, help="peak FLOP/s per device for MFU (default: table or CPU probe)")
-    g = p.add_argument_group("run")
-    g.add_argument("--seed", type=int, default=1337)
-    g.add_argument("--val-every", type=int, default=100, help="validation loss every N steps (0: never)")
-    g.add_argument("--val-steps", type=int, default=20, help="global batches (steps' worth of tokens) per validation pass (default 20)")
-    g.add_argument("--log-every", type=int, default=10, help="progress line every N steps")
-    g.add_argument("--checkpoint-every", type=int, default=100, help="checkpoint every N steps (and at the end)")
-    g.add_argument("--keep-checkpoints", type=int, default=3, help="keep the newest K checkpoints (0: all)")
-    g.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in RUNDIR")
-    g.add_argument("--vocab-size", type=int, help="vocabulary size (default: n_vocab of BINDIR/meta.json)")
-    g.add_argument("--pad-vocab", type=int, default=64,
-                   help="round the embedding rows up to a multiple of this for faster matmuls (1: off)")
-    g.add_argument("--spike-z", type=float, default=6.0, help="skip updates this many std above recent loss or "
-                   "gradient norm (0: off)")
-    g.add_argument("--no-plot", dest="plot", action="store_false", help="do not write loss.png")
+    for title, flags in _FLAGS.items():
+        g = p.add_argument_group(title)
+        for flag, kind, text in flags:
+            if kind is None:  # a switch
+                g.add_argument(flag, action="store_true", help=text)
+            else:
+                g.add_argument(flag, type=kind, help=text)
+    p.add_argument("--no-plot", dest="plot", action="store_false", help="do not write loss.png")
+    p.set_defaults(**field_defaults(TrainConfig))  # the defaults live in TrainConfig only
     return p
 
 

@@ -22,23 +22,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 
+from webtext.cli_args import parse_count
 from webtext.errors import UserError
 from webtext.train.presets import PRESETS, get_preset, preset_params
 
 PF_DAY = 1e15 * 86400  # FLOPs in a petaflop/s-day
 SEED_GPU_FLOPS = 250e12  # A10G, as the seed has it
 SEED_GPU_PRICE = 10.0 / 8  # $10/hour for an 8-GPU G5 instance
-_SUFFIX = {"": 1, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15}
-
-
-def parse_count(text: str) -> float:
-    """'300e9', '300B', '1.5T', '300000000000', '2.5M' -> a number."""
-    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([KkMmBbGgTtPp]?)\s*", str(text))
-    if not m:
-        raise UserError(f"cannot read {text!r} as a number (examples: 300e9, 300B, 1.5T)")
-    return float(m.group(1)) * _SUFFIX[m.group(2).upper()]
 
 
 def training_flops(params: float, tokens: float) -> float:

@@ -16,6 +16,8 @@ import math
 import os
 from pathlib import Path
 
+from webtext import atomic
+
 
 def _clean(v):
     return None if isinstance(v, float) and not math.isfinite(v) else v
@@ -47,9 +49,7 @@ class MetricsLog:
                     kept.append(line)
             except (ValueError, KeyError, TypeError):
                 continue
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        tmp.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic.write_text(path, "".join(k + "\n" for k in kept))
 
 
 def read_metrics(path: str | os.PathLike) -> list[dict]:
@@ -81,8 +81,7 @@ def plot_losses(metrics_path: str | os.PathLike, out_png: str | os.PathLike, tit
     ax.legend()
     fig.tight_layout()
     out_png = Path(out_png)
-    tmp = out_png.with_name(f".{out_png.stem}.tmp{os.getpid()}.png")
-    fig.savefig(tmp)
+    with atomic.atomic_path(out_png) as tmp:
+        fig.savefig(tmp, format="png")
     plt.close(fig)
-    os.replace(tmp, out_png)
     return out_png

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import torch
 
+from webtext import atomic
+
 # FLOP/s, dense. "tf32" is fp32 storage with TF32 tensor-core matmuls (what --dtype tf32 enables).
 PEAK_FLOPS = {
     "H200 NVL": {"bf16": 835e12, "fp16": 835e12, "tf32": 417.5e12, "fp32": 60e12},
@@ -81,10 +83,7 @@ def cpu_peak(dtype: str = "fp32", seconds: float = 3.0, cache: bool = True, refr
         table = json.loads(path.read_text()) if path.is_file() else {}  # the fp32 probe may have added a row
         table[key] = peak
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-            tmp.write_text(json.dumps(table, indent=1))
-            os.replace(tmp, path)
+            atomic.write_json(path, table, indent=1, fsync=False)
         except OSError:
             pass  # a read-only home only costs a re-measurement next time
     return peak

@@ -1,0 +1,91 @@
+"""The one Beam adapter every Filter runs through: batching, kept/dropped outputs, counters.
+
+    kept, dropped = docs | FilterTransform(LanguageFilter(cfg))
+
+Kept documents leave on the main output, dropped ones (marked with drop_reason) on the DROPPED
+tagged output. Counts are gathered in plain Python and handed to Beam once per batch and bundle:
+`<stage>.kept`, `<stage>.dropped.<reason>` (`<stage>.dropped` for a one-reason stage) and whatever
+the filter counted itself with `count()`.
+
+With batch_size > 1 documents are buffered and decided a batch at a time; a buffer still open when
+a bundle ends is decided in finish_bundle, where Beam wants WindowedValues, so each buffered
+element keeps its timestamp and window.
+"""
+
+from __future__ import annotations
+
+import apache_beam as beam
+from apache_beam.utils.windowed_value import WindowedValue
+
+from webtext.errors import UserError
+from webtext.pipeline.core.block import Drop, Filter
+from webtext.pipeline.core.counters import Counters
+from webtext.pipeline.core.document import mark_dropped
+
+DROPPED = "dropped"  # the tagged output that carries dropped documents
+
+
+class _FilterDoFn(beam.DoFn):
+    def __init__(self, flt: Filter):
+        if flt.batch_size < 1:
+            raise UserError(f"{flt.name}: batch_size must be at least 1, got {flt.batch_size}")
+        self.flt = flt
+
+    def setup(self):
+        self.flt.setup()
+        self.counters = Counters(self.flt.prefix())
+
+    def start_bundle(self):
+        self._buffer = []
+
+    def _route(self, doc: dict, verdict):
+        """(kept document, None) or (None, dropped document), counted."""
+        if isinstance(verdict, Drop):
+            self.flt.counts[self.flt.drop_counter(verdict)] += 1
+            return None, mark_dropped(verdict.doc if verdict.doc is not None else doc, verdict.label(self.flt.name), verdict.duplicate_of)
+        self.flt.counts["kept"] += 1
+        return verdict, None
+
+    def _report(self):
+        self.counters.add(self.flt.counts)
+        self.flt.counts.clear()
+
+    def process(self, doc, timestamp=beam.DoFn.TimestampParam, window=beam.DoFn.WindowParam):
+        if self.flt.batch_size == 1:
+            kept, dropped = self._route(doc, self.flt.decide(doc))
+            yield kept if dropped is None else beam.pvalue.TaggedOutput(DROPPED, dropped)
+            return
+        self._buffer.append((doc, timestamp, window))
+        if len(self._buffer) >= self.flt.batch_size:
+            yield from self._flush()
+
+    def finish_bundle(self):
+        yield from self._flush()
+        self._report()
+
+    def _flush(self):
+        batch, self._buffer = self._buffer, []
+        if not batch:
+            return
+        verdicts = self.flt.decide_batch([doc for doc, _, _ in batch])
+        if len(verdicts) != len(batch):
+            raise RuntimeError(f"{self.flt.name}: decide_batch returned {len(verdicts)} verdicts for {len(batch)} documents")
+        for (doc, timestamp, window), verdict in zip(batch, verdicts):
+            kept, dropped = self._route(doc, verdict)
+            if dropped is None:
+                yield WindowedValue(kept, timestamp, [window])
+            else:
+                yield beam.pvalue.TaggedOutput(DROPPED, WindowedValue(dropped, timestamp, [window]))
+        self._report()
+
+
+class FilterTransform(beam.PTransform):
+    """docs -> (kept, dropped) through one Filter."""
+
+    def __init__(self, flt: Filter):
+        super().__init__(label=flt.name.capitalize())  # so two filters applied unlabelled do not clash
+        self.flt = flt
+
+    def expand(self, docs):
+        results = docs | "Decide" >> beam.ParDo(_FilterDoFn(self.flt)).with_outputs(DROPPED, main="kept")
+        return results.kept, results[DROPPED]

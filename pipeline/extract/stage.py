@@ -1,0 +1,84 @@
+"""The extract stage: pages in, documents out, with trafilatura's main text, title and date.
+
+The text is exactly what `trafilatura.extract(html)` returns with its defaults (main text, then
+comments), so extraction quality is trafilatura's own (extract/worker.py). Each page is extracted in
+a child process (extract/isolated.py): a page that takes longer than `timeout_s` is counted in
+`extract.timeouts` (part of `extract.errors`) and the run goes on.
+
+Config [extract]: timeout_s, max_html_bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import apache_beam as beam
+
+from webtext.pipeline.core.block import Block
+from webtext.pipeline.core.counters import counter
+from webtext.pipeline.core.document import document_from_page
+from webtext.pipeline.extract.isolated import ExtractTimeout, IsolatedExtractor, decode_html
+from webtext.pipeline.extract.worker import extract_page
+
+log = logging.getLogger(__name__)
+
+
+class _ExtractDoFn(beam.DoFn):
+    """A page record -> its document (core/document.py), or nothing (counted)."""
+
+    def __init__(self, timeout_s: float, max_html_bytes: int):
+        self.timeout_s, self.max_html_bytes = timeout_s, max_html_bytes
+        self.c = {n: counter(f"extract.{n}") for n in ("pages", "empty", "errors", "timeouts", "too_large", "docs", "ms")}
+
+    def setup(self):
+        self.extractor = IsolatedExtractor(self.timeout_s) if self.timeout_s > 0 else None
+
+    def teardown(self):
+        if self.extractor is not None:
+            self.extractor.close()
+
+    def process(self, page: dict):
+        self.c["pages"].inc()
+        if len(page["html"]) > self.max_html_bytes:
+            self.c["too_large"].inc()
+            return
+        html = decode_html(page["html"], page["charset"])
+        start = time.perf_counter()
+        try:
+            result = self.extractor(html, page["url"]) if self.extractor else extract_page(html, page["url"])
+        except ExtractTimeout as e:
+            self.c["timeouts"].inc()
+            self.c["errors"].inc()
+            log.warning("extract: %s: %s", page["url"], e)
+            return
+        except Exception as e:  # noqa: BLE001 - ExtractError or an in-process failure: counted, run goes on
+            self.c["errors"].inc()
+            log.warning("extract: %s: %s", page["url"], e)
+            return
+        finally:
+            self.c["ms"].inc(int((time.perf_counter() - start) * 1000))
+        if result is None:
+            self.c["empty"].inc()
+            return
+        self.c["docs"].inc()
+        yield document_from_page(page, result["text"], result["title"], result["date"])
+
+
+class _Extract(beam.PTransform):
+    def __init__(self, timeout_s: float, max_html_bytes: int):
+        super().__init__()
+        self.timeout_s, self.max_html_bytes = timeout_s, max_html_bytes
+
+    def expand(self, pages):
+        return pages | "Trafilatura" >> beam.ParDo(_ExtractDoFn(self.timeout_s, self.max_html_bytes)), None
+
+
+class Extract(Block):
+    """Page records -> documents with trafilatura's text, title and date."""
+
+    name = "extract"
+    funnel = ("extract.empty", "extract.errors")
+
+    def transform(self) -> beam.PTransform:
+        return _Extract(self.cfg["timeout_s"], self.cfg["max_html_bytes"])

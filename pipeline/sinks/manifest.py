@@ -1,0 +1,76 @@
+"""manifest.json: the funnel counters, the shard list and the options of one build-corpus run.
+
+Written last, atomically: a corpus folder with a manifest is complete; one without is not.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics.metric import MetricsFilter
+
+from webtext import __version__, atomic
+from webtext.corpus_layout import MANIFEST, SHARD_PREFIX
+from webtext.pipeline.core.counters import NAMESPACE
+
+
+def read_counters(result, blocks) -> dict[str, int]:
+    """Our Beam counters after the run, summed over steps, in funnel order: each block's (in the order
+    of `blocks`) with its funnel counters first and present even when nothing was counted; then any
+    counter no block claims."""
+    counted: dict[str, int] = {}
+    for c in result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]:
+        value = c.committed if c.committed is not None else c.attempted
+        counted[c.key.metric.name] = counted.get(c.key.metric.name, 0) + int(value or 0)
+    ordered: dict[str, int] = {}
+    for block in blocks:
+        for name in block.funnel:
+            ordered[name] = counted.pop(name, 0)
+        prefix = block.prefix() + "."
+        for name in sorted(n for n in counted if n.startswith(prefix)):
+            ordered[name] = counted.pop(name)
+    ordered.update(sorted(counted.items()))
+    return ordered
+
+
+def list_shards(directory: str) -> list[dict]:
+    """The shards under `directory` with their row counts and sizes (from the Parquet footers)."""
+    shards = []
+    for m in sorted(FileSystems.match([f"{directory}/{SHARD_PREFIX}*.parquet"])[0].metadata_list, key=lambda m: m.path):
+        with FileSystems.open(m.path, compression_type="uncompressed") as f:
+            rows = pq.ParquetFile(f).metadata.num_rows
+        shards.append({"path": m.path.rsplit("/", 1)[-1], "rows": rows, "bytes": m.size_in_bytes})
+    return shards
+
+
+def remove_stale(directory: str, keep_suffix: str | None) -> None:
+    """Delete temp files of crashed runs and shards of an earlier run with another shard count."""
+    atomic.remove_stale_temps(directory, f"{SHARD_PREFIX}*")
+    parts = FileSystems.match([f"{directory}/{SHARD_PREFIX}*.parquet"])[0].metadata_list
+    stale = [m.path for m in parts if keep_suffix is None or not m.path.endswith(keep_suffix)]
+    if stale:
+        FileSystems.delete(stale)
+
+
+def manifest_path(out: str) -> str:
+    return f"{out.rstrip('/')}/{MANIFEST}"
+
+
+def write_manifest(out: str, manifest: dict) -> str:
+    return atomic.write_json(manifest_path(out), manifest, indent=2)
+
+
+def build_manifest(*, counters: dict, shards: list[dict], dropped: list[dict] | None, options: dict, inputs: dict, elapsed_s: float) -> dict:
+    return {
+        "webtext_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "elapsed_s": round(elapsed_s, 2),
+        "documents": sum(s["rows"] for s in shards),
+        "counters": counters,
+        "shards": shards,
+        "dropped_shards": dropped,
+        "options": options,
+        "inputs": inputs,
+    }

@@ -1,0 +1,131 @@
+"""The reddit stage: submissions with karma -> one record of link facts per canonical URL.
+
+Input is Pushshift / Arctic Shift NDJSON, one submission per line. WebText's rule: outbound links
+(not self posts) whose submission has score >= 3. A URL submitted several times keeps the max score,
+the set of subreddits and the number of submissions.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import apache_beam as beam
+
+from webtext.errors import UserError
+from webtext.pipeline.core.block import Block
+from webtext.pipeline.core.counters import Counters, counter
+from webtext.pipeline.io.files import ReadEachFile, open_text_lines
+from webtext.pipeline.sources.urls import canonical_url
+
+log = logging.getLogger(__name__)
+
+INVALID, SELF, BELOW, KEPT = "invalid", "self", "below_karma", "kept"
+_COUNTS = ("lines", INVALID, SELF, BELOW, KEPT, "errors")
+
+
+def parse_submission(line: bytes | str, min_karma: int):
+    """Classify one NDJSON line: (status, canonical URL, url, score, subreddit).
+
+    status is KEPT, SELF, BELOW (score under min_karma) or INVALID (not JSON, not an object, no
+    http(s) URL, or a score that is not an integer).
+    """
+    try:
+        sub = json.loads(line)
+    except (ValueError, UnicodeDecodeError):
+        return INVALID, None, None, None, None
+    if not isinstance(sub, dict):
+        return INVALID, None, None, None, None
+    if sub.get("is_self") is True or str(sub.get("is_self")).lower() == "true":
+        return SELF, None, None, None, None
+    url, score = sub.get("url"), sub.get("score")
+    canon = canonical_url(url) if isinstance(url, str) else None
+    if canon is None or not isinstance(score, int) or isinstance(score, bool):
+        return INVALID, None, None, None, None
+    if score < min_karma:
+        return BELOW, canon, url, score, None
+    subreddit = sub.get("subreddit")
+    return KEPT, canon, url, score, subreddit if isinstance(subreddit, str) else None
+
+
+class _ReadDump(beam.DoFn):
+    """One dump file in, (canonical URL, (score, subreddit)) per kept submission out."""
+
+    def __init__(self, min_karma: int):
+        self.min_karma = min_karma
+        self.counters = Counters("reddit", _COUNTS)
+
+    def process(self, path: str):
+        counts = dict.fromkeys(_COUNTS, 0)
+        try:
+            with open_text_lines(path) as lines:
+                for line in lines:
+                    if not line.strip():
+                        continue
+                    counts["lines"] += 1
+                    status, canon, _, score, subreddit = parse_submission(line, self.min_karma)
+                    counts[status] += 1
+                    if status == KEPT:
+                        yield canon, (score, subreddit)
+        except Exception as e:  # noqa: BLE001 - a dump corrupt mid-way keeps what was read; counted
+            counts["errors"] += 1
+            log.warning("%s: stopped reading after %d lines: %s", path, counts["lines"], e)
+        finally:
+            self.counters.add(counts)
+
+
+class _MergeLinks(beam.CombineFn):
+    """(score, subreddit) per submission -> {reddit_score, reddit_subreddits, reddit_submissions}."""
+
+    def create_accumulator(self):
+        return (-(2**62), frozenset(), 0)
+
+    def add_input(self, acc, value):
+        score, subreddit = value
+        subs = acc[1] | {subreddit} if subreddit else acc[1]
+        return (max(acc[0], score), subs, acc[2] + 1)
+
+    def merge_accumulators(self, accs):
+        best, subs, n = -(2**62), frozenset(), 0
+        for s, ss, k in accs:
+            best, subs, n = max(best, s), subs | ss, n + k
+        return (best, subs, n)
+
+    def extract_output(self, acc):
+        return {"reddit_score": acc[0], "reddit_subreddits": sorted(acc[1]), "reddit_submissions": acc[2]}
+
+
+class RedditLinks(Block):
+    """Dump paths (already expanded) -> (canonical URL, link facts) for every link with enough karma.
+
+    Config [reddit]: min_karma (WebText's 3)."""
+
+    name = "reddit"
+    funnel = ("reddit.lines", "reddit.invalid", "reddit.kept")
+
+    @classmethod
+    def validate(cls, cfg: dict) -> None:
+        if cfg["min_karma"] < 0:
+            raise UserError(f"--min-karma must be positive, got {cfg['min_karma']}")
+
+    def links(self, paths: list[str]) -> beam.PTransform:
+        return _ReadLinks(paths, self.cfg["min_karma"])
+
+
+class _ReadLinks(beam.PTransform):
+    def __init__(self, paths: list[str], min_karma: int):
+        super().__init__()
+        self.paths, self.min_karma = sorted(paths), min_karma
+
+    def expand(self, pbegin):
+        return (
+            pbegin
+            | "ReadSubmissions" >> ReadEachFile(self.paths, _ReadDump(self.min_karma))
+            | "MergePerUrl" >> beam.CombinePerKey(_MergeLinks())
+            | "CountUrls" >> beam.Map(_count_url)
+        )
+
+
+def _count_url(kv):
+    counter("reddit.urls").inc()
+    return kv

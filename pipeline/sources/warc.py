@@ -1,0 +1,56 @@
+"""The warc stage: WARC files in, HTML 200 captures out (index entries in scan mode, whole pages with
+--no-links), one file per worker at a time. Damage is counted (`warc.errors`, `warc.truncated`) and
+reading goes on (sources/warc_reader.py)."""
+
+from __future__ import annotations
+
+import logging
+
+import apache_beam as beam
+
+from webtext.pipeline.core.block import Block
+from webtext.pipeline.core.counters import Counters
+from webtext.pipeline.io.files import ReadEachFile
+from webtext.pipeline.sources.urls import canonical_url
+from webtext.pipeline.sources.warc_reader import STAT_NAMES, warc_captures, warc_pages
+
+log = logging.getLogger(__name__)
+
+
+class _ReadWarcFile(beam.DoFn):
+    """One WARC file in, (canonical URL, item) out for each HTML 200 response: the whole Page, or
+    (`captures`) just its Capture, the index entry scan mode joins on."""
+
+    def __init__(self, captures: bool):
+        self.captures = captures
+        self.counters = Counters("warc", ("files", *STAT_NAMES))
+
+    def process(self, path: str):
+        stats = dict.fromkeys(STAT_NAMES, 0)
+        try:
+            if self.captures:
+                for capture in warc_captures(path, stats):
+                    yield canonical_url(capture.url), capture
+            else:
+                for page in warc_pages(path, stats):
+                    yield page.canonical, page
+        except Exception as e:  # noqa: BLE001 - an unreadable file is counted, the run goes on
+            stats["errors"] += 1
+            log.warning("%s: unreadable WARC file: %s", path, e)
+        finally:
+            self.counters.add({"files": 1, **stats})
+
+
+class WarcSource(Block):
+    """WARC files (paths already expanded) -> (canonical URL, item) for every HTML 200 response."""
+
+    name = "warc"
+    funnel = ("warc.records", "warc.errors", "warc.bytes_read")
+
+    def captures(self, paths: list[str]) -> beam.PTransform:
+        """Scan mode's index, made on the fly: a Capture (file, offset, length) per page, heads only."""
+        return ReadEachFile(paths, _ReadWarcFile(captures=True))
+
+    def pages(self, paths: list[str]) -> beam.PTransform:
+        """--no-links: every page, read whole."""
+        return ReadEachFile(paths, _ReadWarcFile(captures=False))
