@@ -12,8 +12,9 @@ from pathlib import Path
 
 
 class RangeServer:
-    def __init__(self, root: Path, fail_every: int = 0, cut_every: int = 0):
+    def __init__(self, root: Path, fail_every: int = 0, cut_every: int = 0, redirect_to: str | None = None):
         self.root, self.fail_every, self.cut_every = Path(root), fail_every, cut_every
+        self.redirect_to = redirect_to  # answer every request with a 302 to this origin + the same path
         self.requests = self.failed = self.cut = 0
         self.bytes_sent = 0
         self.lock = threading.Lock()
@@ -35,6 +36,12 @@ class RangeServer:
             def _answer_or_fail(self):
                 """The file asked for, or None once the request has been answered (503 or 404)."""
                 n = self._count()
+                if server.redirect_to:
+                    self.send_response(302, "Found")
+                    self.send_header("Location", server.redirect_to + self.path)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return None, n
                 if server.fail_every and n % server.fail_every == 0:
                     server.failed += 1
                     self.send_response(503, "SlowDown")

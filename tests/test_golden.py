@@ -1,7 +1,11 @@
 """No change of behaviour: whole runs give the rows, shard names and counters recorded in tests/golden/.
 
-The figures were recorded (tests/golden.py) before the stage-contract redesign; every later change
-that alters them on purpose re-records them and says so in its commit.
+The figures were recorded (tests/golden.py) before the stage-contract redesign, which changed none
+of them but added two counters (wikipedia.kept, dedup.kept: every filter counts what it keeps). They
+were re-recorded once since, on purpose: for the hostile-input work's `warc_truncated` column and its
+`warc.truncated` funnel counter (the rows, digested without that column, and every other counter were
+checked equal to the first recording). Every later change that alters them re-records them and says
+so in its commit.
 """
 
 import json
@@ -9,14 +13,14 @@ import json
 import pytest
 from golden import GOLDEN, NAMES, record
 
-# The stage contract counts <stage>.kept for every filter; these two stages did not count it before.
-ADDED_COUNTERS = {"wikipedia.kept", "dedup.kept"}
+def _nonzero(counters: dict) -> dict:
+    return {k: v for k, v in counters.items() if v}
 
 
 def _check(got: dict, expected: dict) -> None:
     counters = got["counters"]
-    assert set(counters) - set(expected["counters"]) <= ADDED_COUNTERS
-    assert {k: counters.get(k) for k in expected["counters"]} == expected["counters"]
+    # Every counted event the same; which zero counters a manifest lists is presentation (the funnel).
+    assert _nonzero(counters) == _nonzero(expected["counters"])
     assert counters.get("wikipedia.kept", 0) == counters["extract.pages"]  # every page the filter keeps is extracted
     assert counters.get("dedup.kept") == counters["docs.written"]
     assert got["shards"] == expected["shards"]

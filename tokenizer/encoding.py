@@ -81,9 +81,13 @@ def parse_ranks_file(data: bytes, where: str) -> dict[bytes, int]:
             continue
         try:
             tok, rank = line.split()
-            ranks[binascii.a2b_base64(tok, strict_mode=True)] = int(rank)  # 3x faster than base64.b64decode
+            token = binascii.a2b_base64(tok, strict_mode=True)  # 3x faster than base64.b64decode
+            rank = int(rank)
         except (ValueError, binascii.Error):
             raise UserError(f"{where}: line {n} is not 'base64token rank'") from None
+        if token in ranks:
+            raise UserError(f"{where}: line {n} lists token {token!r} a second time")
+        ranks[token] = rank
     return ranks
 
 
@@ -128,33 +132,66 @@ def read_tokenizer(tokdir: str | os.PathLike) -> tuple[dict, dict[bytes, int]]:
     for fname in (RANKS_FILE, META_FILE):
         if not (tokdir / fname).is_file():
             raise UserError(f"tokenizer folder {tokdir} has no {fname} (make one with 'webtext train-tokenizer')")
+    where = tokdir / META_FILE
     try:
-        meta = json.loads((tokdir / META_FILE).read_text(encoding="utf-8"))
-        pat_str, special, n_vocab = meta["pat_str"], meta["special_tokens"], int(meta["n_vocab"])
+        meta = json.loads(where.read_text(encoding="utf-8"))
+        pat_str, special, n_vocab = meta["pat_str"], meta["special_tokens"], meta["n_vocab"]
     except (ValueError, KeyError, TypeError) as e:
-        raise UserError(f"{tokdir / META_FILE}: not a webtext tokenizer.json ({e.__class__.__name__}: {e})") from None
+        raise UserError(f"{where}: not a webtext tokenizer.json ({e.__class__.__name__}: {e})") from None
+    if not isinstance(pat_str, str) or not isinstance(n_vocab, int) or isinstance(n_vocab, bool):
+        raise UserError(f"{where}: pat_str must be a string and n_vocab an integer")
+    if not isinstance(special, dict) or not all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in special.items()):
+        raise UserError(f"{where}: special_tokens must be an object of token -> id, e.g. {{\"{EOT}\": 50256}}")
     data = (tokdir / RANKS_FILE).read_bytes()
     ranks = parse_ranks_file(data, str(tokdir / RANKS_FILE))
+    try:
+        check_ranks(ranks)
+    except ValueError as e:
+        raise UserError(f"{tokdir / RANKS_FILE}: {e}") from None
     if EOT not in special:
-        raise UserError(f"{tokdir / META_FILE}: special_tokens has no {EOT}")
-    if len(ranks) + len(special) != n_vocab:
-        raise UserError(f"{tokdir}: n_vocab {n_vocab} but the files hold {len(ranks) + len(special)} tokens")
+        raise UserError(f"{where}: special_tokens has no {EOT}")
+    ids = sorted(special.values())
+    if ids[0] < len(ranks) or len(set(ids)) != len(ids):
+        raise UserError(f"{where}: special token ids must be distinct and after the {len(ranks):,} ranked tokens, got {ids}")
+    if len(ranks) + len(special) != n_vocab or ids[-1] >= n_vocab:
+        raise UserError(f"{tokdir}: n_vocab {n_vocab} but the files hold {len(ranks) + len(special)} tokens (ids up to {ids[-1]})")
     if meta.get("fingerprint") not in (None, fingerprint(data, pat_str, special)):
         raise UserError(f"{tokdir}: fingerprint mismatch; {RANKS_FILE} and {META_FILE} do not belong together")
     return meta, ranks
 
 
+# Text the split pattern must cut into pieces that cover it: letters of several scripts, digits,
+# punctuation, every kind of whitespace, and long runs (where a pattern that backtracks badly gives up).
+_PROBES = (
+    "Hello, world! It's 2024: 3.14 x 10^9 -- \"quoted\" (parens) [x] {y} <z> a_b@c#d$e%f&g*h+i=j|k~l\\m/n?",
+    "Grüße aus Köln, naïve café. Русский текст. 中文文本。日本語のテキスト。한국어 텍스트. العربية.",
+    "tabs\tand\nnew\r\nlines   and\u00a0no-break\u3000spaces  \n\n",
+    "a" * 5000 + "!" + " " * 3000 + "9" * 3000 + "." * 3000 + "\n" * 500 + "ab " * 1000,
+)
+
+
 def build_encoding(meta: dict, ranks: dict[bytes, int], name: str | None = None):
-    """A tiktoken.Encoding from read_tokenizer()'s result."""
+    """A tiktoken.Encoding from read_tokenizer()'s result, checked to encode text losslessly: a split
+    pattern that does not compile, or whose pieces do not cover the text (tiktoken encodes only what
+    the pattern matches; a pattern that backtracks catastrophically matches nothing), is a UserError."""
     import tiktoken
 
-    return tiktoken.Encoding(
-        name=name or meta.get("name", "webtext"),
-        pat_str=meta["pat_str"],
-        mergeable_ranks=ranks,
-        special_tokens=meta["special_tokens"],
-        explicit_n_vocab=meta["n_vocab"],
-    )
+    try:
+        enc = tiktoken.Encoding(
+            name=name or meta.get("name", "webtext"),
+            pat_str=meta["pat_str"],
+            mergeable_ranks=ranks,
+            special_tokens=meta["special_tokens"],
+            explicit_n_vocab=meta["n_vocab"],
+        )
+        lossless = all(enc.decode(enc.encode_ordinary(text)) == text for text in _PROBES)
+    except BaseException as e:  # tiktoken's Rust side reports some patterns with a PanicException (a BaseException)
+        if not isinstance(e, Exception) and type(e).__name__ != "PanicException":
+            raise
+        raise UserError(f"tokenizer.json: pat_str or the vocabulary is not usable by tiktoken: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    if not lossless:
+        raise UserError("tokenizer.json: pat_str does not cut text into pieces that cover it (tokens would be lost)")
+    return enc
 
 
 def load_encoding(tokdir: str | os.PathLike):

@@ -37,6 +37,7 @@ import pyarrow.compute as pc
 
 from webtext import __version__, atomic
 from webtext.errors import UserError
+from webtext.processes import die_with_parent
 from webtext.tokenizer import encoding, shards
 from webtext.tokenizer.corpus import iter_text_arrays, list_corpus
 
@@ -61,9 +62,11 @@ def _set_encoding(enc) -> None:
     _enc, _dtype = enc, shards.dtype_for_vocab(enc.n_vocab)
 
 
-def _init_worker(tokdir: str) -> None:
-    """For spawned workers; forked ones inherit the main process's Encoding."""
-    _set_encoding(encoding.load_encoding(tokdir))
+def _init_worker(parent_pid: int, tokdir: str | None) -> None:
+    """Every worker dies with the main process; spawned ones load the Encoding (forked ones inherit it)."""
+    die_with_parent(parent_pid)
+    if tokdir is not None:
+        _set_encoding(encoding.load_encoding(tokdir))
 
 
 def encode_chunk(arrays: list[pa.Array]) -> tuple[np.ndarray, np.ndarray]:
@@ -148,8 +151,8 @@ def _encoded_chunks(files, tokdir: str, workers: int, chunk_bytes: int):
     from concurrent.futures import ProcessPoolExecutor
 
     ctx = multiprocessing.get_context(START_METHOD)
-    init = {} if START_METHOD == "fork" else {"initializer": _init_worker, "initargs": (tokdir,)}
-    with ProcessPoolExecutor(workers, mp_context=ctx, **init) as pool:
+    initargs = (os.getpid(), None if START_METHOD == "fork" else tokdir)
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=initargs) as pool:
         pool.submit(int).result()  # starts every worker now, before the first Parquet read (see START_METHOD)
         pending = deque()
         for chunk, size in _chunks(files, chunk_bytes):
@@ -164,6 +167,8 @@ def _encoded_chunks(files, tokdir: str, workers: int, chunk_bytes: int):
 
 def _prepare_out(out: Path, overwrite: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    for folder in (out, out / "tokenizer"):  # what a killed run left half-written
+        atomic.remove_stale_temps(folder)
     old = [p for p in out.iterdir() if p.name == "meta.json" or (p.suffix == ".bin" and p.name.startswith(("train_", "val_")))]
     if old and not overwrite:
         raise UserError(f"{out} already holds token shards or meta.json; pass --overwrite to replace them")

@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 
+from webtext.atomic import remove_stale_temps
 from webtext.errors import UserError
 from webtext.train import checkpoint as ckpt_io
 from webtext.train.data import ShardStream, find_shards, read_meta
@@ -27,7 +28,7 @@ from webtext.train.metrics import MetricsLog, plot_losses
 from webtext.train.mfu import cpu_peak, flops_per_token, gpu_peak
 from webtext.train.model import GPT, GPTConfig
 from webtext.train.presets import get_preset
-from webtext.tokenizer.shards import open_shard
+from webtext.tokenizer.shards import ShardError, open_shard
 
 DTYPES = ("bf16", "fp16", "fp32", "tf32")
 
@@ -105,8 +106,9 @@ def build_optimizer(model: torch.nn.Module, cfg: TrainConfig, lr: float, fused: 
     return torch.optim.AdamW(groups, lr=lr, betas=(cfg.beta1, cfg.beta2), eps=1e-8, fused=fused or None)
 
 
-def _data_vocab(cfg: TrainConfig, meta: dict, train_paths: list[Path]) -> int:
-    """The data's vocabulary: --vocab-size, else meta.json's n_vocab, else the shard dtype's limit."""
+def _data_vocab(cfg: TrainConfig, meta: dict, train_paths: list[Path], val_paths: list[Path]) -> int:
+    """The data's vocabulary: --vocab-size, else meta.json's n_vocab, else the shard dtype's limit;
+    every shard checked to hold no id past it (one bad id would end training at the step that meets it)."""
     n_vocab = cfg.vocab_size or meta.get("n_vocab")
     probe = open_shard(train_paths[0])
     if not n_vocab:
@@ -114,9 +116,16 @@ def _data_vocab(cfg: TrainConfig, meta: dict, train_paths: list[Path]) -> int:
             raise UserError(f"{cfg.data} has no meta.json with n_vocab; pass --vocab-size")
         n_vocab = 65536
         print("warning: no meta.json with n_vocab in the data folder; assuming 65,536 (pass --vocab-size)")
-    head = probe[: 1 << 20]
-    if head.size and int(head.max()) >= n_vocab:
-        raise UserError(f"{train_paths[0]} holds token id {int(head.max())} >= vocabulary size {n_vocab}")
+    if n_vocab < 2 ** (8 * probe.dtype.itemsize):  # ids the dtype can hold but the vocabulary cannot
+        for path in (*train_paths, *val_paths):
+            try:
+                tokens = open_shard(path)
+            except (ShardError, OSError) as e:
+                raise UserError(str(e)) from None
+            for start in range(0, tokens.size, 1 << 26):  # a memory-mapped pass, 64M tokens at a time
+                top = int(tokens[start:start + (1 << 26)].max())
+                if top >= n_vocab:
+                    raise UserError(f"{path} holds token id {top} >= vocabulary size {n_vocab} (a shard of another tokenizer?)")
     return int(n_vocab)
 
 
@@ -166,7 +175,7 @@ class _Trainer:
                 raise UserError(f"{self.out} holds a --preset {was} run; resume it with --preset {was}")
             mcfg = GPTConfig(**ckpt["model_config"])
         else:
-            n_vocab = _data_vocab(cfg, self.meta, self.train_paths)
+            n_vocab = _data_vocab(cfg, self.meta, self.train_paths, self.val_paths)
             rows = -(-n_vocab // cfg.pad_vocab) * cfg.pad_vocab if cfg.pad_vocab > 1 else n_vocab
             mcfg = GPTConfig(preset.n_layer, preset.n_head, preset.n_embd, preset.block_size, rows,
                              n_vocab, cfg.dropout, preset.post_ln)
@@ -320,6 +329,8 @@ class _Trainer:
         metrics_path = self.out / "metrics.jsonl"
         if self.master:
             self.out.mkdir(parents=True, exist_ok=True)
+            for folder in (self.out, ckpt_io.checkpoint_dir(self.out)):  # what a run killed mid-write left
+                remove_stale_temps(folder)
             MetricsLog.truncate(metrics_path, self.start_step)  # drop steps logged after the checkpoint
         log = MetricsLog(metrics_path) if self.master else None
         if self.start_step >= cfg.steps:

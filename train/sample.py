@@ -67,10 +67,19 @@ def main(argv: list[str]) -> int:
     else:
         if not Path(args.checkpoint).is_file():
             raise UserError(f"--checkpoint {args.checkpoint}: no such file")
-        ckpt = ckpt_io.load_checkpoint(args.checkpoint)
-    device = torch.device(args.device)
-    model = GPT(GPTConfig(**ckpt["model_config"]))
-    model.load_state_dict(ckpt["model"])
+        try:
+            ckpt = ckpt_io.load_checkpoint(args.checkpoint)
+        except Exception as e:  # noqa: BLE001 - torch raises many types for a file that is not a checkpoint
+            raise UserError(f"--checkpoint {args.checkpoint}: not a readable checkpoint ({type(e).__name__})") from None
+    try:
+        device = torch.device(args.device)
+    except RuntimeError:
+        raise UserError(f"--device {args.device!r}: not a device (cpu, cuda, cuda:N, mps)") from None
+    try:
+        model = GPT(GPTConfig(**ckpt["model_config"]))
+        model.load_state_dict(ckpt["model"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as e:
+        raise UserError(f"not a webtext checkpoint: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from None
     model.to(device).eval()
 
     enc = _load_encoding(_tokenizer_dir(args.tokenizer, ckpt))

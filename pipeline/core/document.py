@@ -4,7 +4,8 @@ Two kinds of element travel through the stage list, both plain dicts (they pickl
 coder registration on Dataflow/Flink/Spark workers):
 
 * a *page*, from the join to the extractor: the document's identity and link facts (`id`, `url`,
-  `host`, `reddit_*`, `warc_*`, `crawl`) plus the captured `html` bytes and their HTTP `charset`;
+  `host`, `reddit_*`, `warc_*`, `crawl`) plus the captured `html` bytes and their HTTP `charset`
+  (`too_large`: the body was over the readers' limit and not read, `html` is empty);
 * a *document*, from the extractor on: the columns of SCHEMA below.
 
 Filters that run before the extractor (wikipedia, urlfilter) see pages, the others documents; both
@@ -38,6 +39,7 @@ SCHEMA = pa.schema(
         ("warc_file", pa.string()),
         ("warc_record_id", pa.string()),
         ("warc_date", pa.string()),
+        ("warc_truncated", pa.bool_()),
         ("crawl", pa.string()),
     ]
 )
@@ -45,7 +47,7 @@ SCHEMA = pa.schema(
 DROPPED_SCHEMA = SCHEMA.append(pa.field("drop_reason", pa.string())).append(pa.field("duplicate_of", pa.string()))
 
 COLUMNS = tuple(SCHEMA.names)
-PAGE_ONLY = ("html", "charset")  # what a page carries that a document does not
+PAGE_ONLY = ("html", "charset", "too_large")  # what a page carries that a document does not
 
 
 def doc_id(canonical_url: str) -> str:
@@ -69,9 +71,11 @@ def page_record(canonical: str, page, links: dict | None) -> dict:
         "warc_file": page.warc_file,
         "warc_record_id": page.record_id,
         "warc_date": page.warc_date,
+        "warc_truncated": page.truncated,
         "crawl": page.crawl,
         "html": page.html,
         "charset": page.charset,
+        "too_large": page.too_large,
     }
 
 

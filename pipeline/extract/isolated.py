@@ -49,7 +49,8 @@ class IsolatedExtractor:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             bufsize=0,
-        )
+        )  # no PR_SET_PDEATHSIG: it fires when the *thread* that started the child ends, and Beam's
+        # bundle threads come and go; the child exits instead at the EOF of its stdin when we die
 
     def close(self) -> None:
         if self._proc is not None:

@@ -15,6 +15,7 @@ import time
 
 import apache_beam as beam
 
+from webtext.errors import UserError
 from webtext.pipeline.core.block import Block
 from webtext.pipeline.core.counters import counter
 from webtext.pipeline.core.document import document_from_page
@@ -22,6 +23,8 @@ from webtext.pipeline.extract.isolated import ExtractTimeout, IsolatedExtractor,
 from webtext.pipeline.extract.worker import extract_page
 
 log = logging.getLogger(__name__)
+
+MAX_HTML_BYTES = 1 << 30  # one page's HTML is held several times over while it is read, decoded and parsed
 
 
 class _ExtractDoFn(beam.DoFn):
@@ -40,7 +43,7 @@ class _ExtractDoFn(beam.DoFn):
 
     def process(self, page: dict):
         self.c["pages"].inc()
-        if len(page["html"]) > self.max_html_bytes:
+        if page.get("too_large") or len(page["html"]) > self.max_html_bytes:
             self.c["too_large"].inc()
             return
         html = decode_html(page["html"], page["charset"])
@@ -78,7 +81,14 @@ class Extract(Block):
     """Page records -> documents with trafilatura's text, title and date."""
 
     name = "extract"
-    funnel = ("extract.empty", "extract.errors")
+    funnel = ("extract.empty", "extract.errors", "extract.timeouts", "extract.too_large")
+
+    @classmethod
+    def validate(cls, cfg: dict) -> None:
+        if not 0 <= cfg["timeout_s"] <= 86_400:
+            raise UserError(f"config: extract.timeout_s must lie in [0, 86400] seconds (0: no child process, no timeout), got {cfg['timeout_s']}")
+        if not 1 <= cfg["max_html_bytes"] <= MAX_HTML_BYTES:
+            raise UserError(f"config: extract.max_html_bytes must lie in [1, {MAX_HTML_BYTES}] (it bounds a worker's memory), got {cfg['max_html_bytes']}")
 
     def transform(self) -> beam.PTransform:
         return _Extract(self.cfg["timeout_s"], self.cfg["max_html_bytes"])

@@ -99,8 +99,8 @@ class LanguageFilter(Filter):
     def validate(cls, cfg: dict) -> None:
         if not 0.0 <= cfg["threshold"] <= 1.0:
             raise UserError(f"lang.threshold (--lang-threshold) must lie in [0, 1], got {cfg['threshold']}")
-        if cfg["batch_size"] < 1:
-            raise UserError(f"lang.batch_size must be at least 1, got {cfg['batch_size']}")
+        if not 1 <= cfg["batch_size"] <= 1_000_000:
+            raise UserError(f"config: lang.batch_size must lie in [1, 1000000], got {cfg['batch_size']}")
         if cfg["model"] and not os.path.isfile(cfg["model"]):
             raise UserError(f"language-ID model not found: {cfg['model']}")  # on the driver, not on a worker
         if cfg["langs"]:

@@ -14,11 +14,11 @@ import lzma
 import os
 
 import apache_beam as beam
-import zstandard
 from apache_beam.io.filesystems import FileSystems
 
 from webtext.errors import UserError
 from webtext.pipeline.io import http_filesystem  # noqa: F401 - registers http(s):// with Beam's FileSystems
+from webtext.pipeline.io.streams import ZstdReader
 
 # Real Pushshift dumps are compressed with a 2 GiB window (--long=31); the default limit rejects them.
 ZSTD_MAX_WINDOW = 2**31
@@ -46,8 +46,7 @@ def open_text_lines(path: str):
     raw = FileSystems.open(path, compression_type="uncompressed")
     lower = path.lower()
     if lower.endswith((".zst", ".zstd")):
-        stream = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW).stream_reader(raw, read_across_frames=True)
-        return io.BufferedReader(stream, buffer_size=1 << 20)
+        return io.BufferedReader(ZstdReader(raw, ZSTD_MAX_WINDOW), buffer_size=1 << 20)
     if lower.endswith(".xz"):
         return lzma.open(raw)
     if lower.endswith(".gz"):
@@ -55,6 +54,26 @@ def open_text_lines(path: str):
     if lower.endswith(".bz2"):
         return bz2.open(raw)
     return io.BufferedReader(raw, buffer_size=1 << 20) if not isinstance(raw, io.BufferedIOBase) else raw
+
+
+MAX_LINE_BYTES = 1 << 24  # a JSON submission or CDXJ line is a few KB; 16 MiB is no line we want
+
+
+def iter_lines(stream, max_bytes: int = MAX_LINE_BYTES):
+    """The lines of a binary stream, each ending in b"\\n" (but maybe the last); None in place of a
+    line longer than `max_bytes`, which is skipped to its end without ever being held in memory."""
+    while True:
+        line = stream.readline(max_bytes + 1)
+        if not line:
+            return
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            while True:  # the rest of the oversized line, a piece at a time
+                more = stream.readline(max_bytes)
+                if not more or more.endswith(b"\n"):
+                    break
+            yield None
+            continue
+        yield line
 
 
 def probe_readable(path: str, what: str) -> None:

@@ -4,6 +4,7 @@ Common Crawl serves every WARC over HTTPS (data.commoncrawl.org) with byte range
 Beam FileSystem for the scheme means `--warcs https://...`, `--crawl` and index mode all go through
 the same `FileSystems.open`, on every runner. A read that fails (503 SlowDown, a reset connection,
 a stream cut short) is retried with exponential backoff and resumed at the byte it stopped at.
+Redirects are followed only to the same scheme, host and port.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import random
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from apache_beam.io.filesystem import BeamIOError, FileMetadata, FileSystem, MatchResult
@@ -23,6 +25,20 @@ log = logging.getLogger(__name__)
 
 RETRY_STATUS = {429, 500, 502, 503, 504}
 USER_AGENT = "webtext (+https://github.com/; build-corpus)"
+
+
+class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to the same scheme, host and port: a server (or an index entry's base)
+    must not send our reads to another machine, e.g. one inside the network the job runs in."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        old, new = urllib.parse.urlsplit(req.full_url), urllib.parse.urlsplit(urllib.parse.urljoin(req.full_url, newurl))
+        if (old.scheme, old.hostname, old.port) != (new.scheme, new.hostname, new.port):
+            raise urllib.error.HTTPError(req.full_url, code, f"refused redirect to another host: {newurl}", headers, fp)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_SameOriginRedirects)
 
 
 class RetryPolicy:
@@ -45,7 +61,7 @@ def _request(url: str, method: str = "GET", start: int | None = None, end: int |
     last = None
     for attempt in range(RetryPolicy.attempts):
         try:
-            return urllib.request.urlopen(urllib.request.Request(url, headers=headers, method=method), timeout=60)
+            return _OPENER.open(urllib.request.Request(url, headers=headers, method=method), timeout=60)
         except urllib.error.HTTPError as e:
             if e.code not in RETRY_STATUS:
                 raise

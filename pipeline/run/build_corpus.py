@@ -194,11 +194,11 @@ def main(argv: list[str] | None = None) -> int:
     counters = manifest.read_counters(result, blocks)
     write = job.config["write"]
     n_shards = shard_count(counters.get("docs.written", 0), write["docs_per_shard"])
-    manifest.remove_stale(job.out, f"-of-{n_shards:05d}.parquet" if counters.get("docs.written") else None)
+    manifest.remove_stale(job.out, f"-of-{n_shards:05d}.parquet")
     dropped = None
     if write["keep_dropped"]:
         n_dropped = shard_count(counters.get("docs.dropped_written", 0), write["docs_per_shard"])
-        manifest.remove_stale(f"{job.out}/{DROPPED_DIR}", f"-of-{n_dropped:05d}.parquet" if counters.get("docs.dropped_written") else None)
+        manifest.remove_stale(f"{job.out}/{DROPPED_DIR}", f"-of-{n_dropped:05d}.parquet")
         dropped = manifest.list_shards(f"{job.out}/{DROPPED_DIR}")
     stage_names = [b.name for b in blocks]
     m = manifest.build_manifest(

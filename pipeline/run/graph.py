@@ -77,8 +77,9 @@ def run_blocks(job: CorpusJob) -> list[Block]:
 def read_pages(p: beam.Pipeline, job: CorpusJob):
     """The sources and the join: one page record per URL."""
     inputs, warc, join = job.inputs, _block(WarcSource, job), _block(Join, job)
+    max_body = job.config["extract"]["max_html_bytes"]  # what the readers read of a body, at most
     if job.no_links:  # every page of the WARCs: read them whole, one capture per URL
-        return p | "Warc" >> warc.pages(inputs.warcs) | "OneCapturePerUrl" >> join.unlinked()
+        return p | "Warc" >> warc.pages(inputs.warcs, max_body) | "OneCapturePerUrl" >> join.unlinked()
     # Join the links with index entries (from a CC index, or made by scanning the WARCs' heads),
     # then fetch only the linked records: page bodies never go through the shuffle.
     links = p | "Reddit" >> _block(RedditLinks, job).links(inputs.reddit)
@@ -87,7 +88,7 @@ def read_pages(p: beam.Pipeline, job: CorpusJob):
     else:
         captures = p | "ScanWarcs" >> warc.captures(inputs.warcs)
     return {"links": links, "captures": captures} | "FetchLinked" >> join.linked(
-        inputs.cc_base if inputs.cc_index else "", after_scan=not inputs.cc_index
+        inputs.cc_base if inputs.cc_index else "", after_scan=not inputs.cc_index, max_body=max_body
     )
 
 

@@ -45,11 +45,12 @@ def list_shards(directory: str) -> list[dict]:
     return shards
 
 
-def remove_stale(directory: str, keep_suffix: str | None) -> None:
-    """Delete temp files of crashed runs and shards of an earlier run with another shard count."""
+def remove_stale(directory: str, keep_suffix: str) -> None:
+    """Delete temp files of crashed runs and shards of an earlier run with another shard count (this
+    run wrote every shard of its own count, so those are all fresh)."""
     atomic.remove_stale_temps(directory, f"{SHARD_PREFIX}*")
     parts = FileSystems.match([f"{directory}/{SHARD_PREFIX}*.parquet"])[0].metadata_list
-    stale = [m.path for m in parts if keep_suffix is None or not m.path.endswith(keep_suffix)]
+    stale = [m.path for m in parts if not m.path.endswith(keep_suffix)]
     if stale:
         FileSystems.delete(stale)
 

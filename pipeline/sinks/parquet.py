@@ -1,7 +1,8 @@
 """The write stage: documents -> zstd Parquet shards, deterministic and atomic.
 
 Shard of a document = hash of its id modulo the shard count, rows sorted by id inside a shard: the
-same inputs give byte-for-byte the same rows in the same files on every runner. Each shard is
+same inputs give byte-for-byte the same rows in the same files on every runner. Every shard of the
+count is written, an empty one too, so a re-run into the same folder replaces all of them. Each shard is
 written under a temporary name and renamed into place (webtext/atomic.py), so a crash never leaves a
 half file under a real name; manifest.json (sinks/manifest.py, written after the run) marks the
 corpus complete.
@@ -48,7 +49,7 @@ class _WriteShard(beam.DoFn):
 
     def process(self, element, num_shards):
         index, docs = element
-        rows = sorted(docs, key=lambda d: d["id"])
+        rows = sorted((d for d in docs if d is not None), key=lambda d: d["id"])
         path = f"{self.out_dir}/{shard_name(index, num_shards)}"
         write_parquet_atomic(path, [{k: d.get(k) for k in self.schema.names} for d in rows], self.schema)
         self.c_docs.inc(len(rows))
@@ -65,12 +66,15 @@ class WriteShards(beam.PTransform):
 
     def expand(self, docs):
         per_shard = self.docs_per_shard
-        num_shards = beam.pvalue.AsSingleton(
-            docs | "Count" >> beam.combiners.Count.Globally() | "ShardCount" >> beam.Map(shard_count, per_shard)
-        )
+        count = docs | "Count" >> beam.combiners.Count.Globally() | "ShardCount" >> beam.Map(shard_count, per_shard)
+        num_shards = beam.pvalue.AsSingleton(count)
+        keyed = docs | "KeyByShard" >> beam.Map(lambda d, n: (int(d["id"][:15], 16) % n, d), num_shards)
+        # One (index, None) per shard, so every shard of the count is written, empty ones too: a shard
+        # of an earlier run with the same count is then always replaced, never left stale.
+        every_shard = count | "EveryShard" >> beam.FlatMap(lambda n: [(i, None) for i in range(n)])
         return (
-            docs
-            | "KeyByShard" >> beam.Map(lambda d, n: (int(d["id"][:15], 16) % n, d), num_shards)
+            (keyed, every_shard)
+            | "WithEveryShard" >> beam.Flatten()
             | "GroupShards" >> beam.GroupByKey()
             | "WriteShard" >> beam.ParDo(_WriteShard(self.out_dir, self.schema, self.counter_name), num_shards)
         )
@@ -85,8 +89,8 @@ class ParquetSink(Block):
 
     @classmethod
     def validate(cls, cfg: dict) -> None:
-        if cfg["docs_per_shard"] < 1:
-            raise UserError(f"--docs-per-shard must be positive, got {cfg['docs_per_shard']}")
+        if not 1 <= cfg["docs_per_shard"] <= 100_000_000:
+            raise UserError(f"--docs-per-shard (write.docs_per_shard) must lie in [1, 100000000], got {cfg['docs_per_shard']}")
 
     def corpus(self, out: str) -> beam.PTransform:
         return WriteShards(out, SCHEMA, self.cfg["docs_per_shard"])

@@ -9,7 +9,7 @@ decoding step here is tried and, when the body does not fit it, the body is kept
 from __future__ import annotations
 
 import codecs
-import gzip
+import io
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -70,16 +70,33 @@ def _dechunk(body: bytes) -> bytes | None:
             return b"".join(out)
 
 
-def _decode_content(body: bytes, encoding: str) -> bytes:
+def _inflate(body: bytes, wbits: int, limit: int | None) -> bytes:
+    """zlib/gzip/raw deflate, at most limit + 1 bytes out (a bomb stops there), what there is of a
+    stream cut short, and gzip's concatenated members one after the other."""
+    out, want = [], (limit + 1) if limit is not None else None
+    data = body
+    while data:
+        d = zlib.decompressobj(wbits)
+        chunk = d.decompress(data, want - sum(map(len, out)) if want else 0)
+        out.append(chunk)
+        if want is not None and sum(map(len, out)) >= want:
+            break
+        if not d.eof or wbits != 31 or d.unused_data[:2] != b"\x1f\x8b":
+            break
+        data = d.unused_data
+    return b"".join(out)
+
+
+def _decode_content(body: bytes, encoding: str, limit: int | None = None) -> bytes:
     encoding = encoding.strip().lower()
     try:
         if encoding in ("gzip", "x-gzip") and body[:2] == b"\x1f\x8b":
-            return gzip.decompress(body)
+            return _inflate(body, 31, limit)
         if encoding == "deflate":
             try:
-                return zlib.decompress(body)
+                return _inflate(body, 15, limit)
             except zlib.error:
-                return zlib.decompress(body, -zlib.MAX_WBITS)  # raw deflate, as some servers send
+                return _inflate(body, -15, limit)  # raw deflate, as some servers send
         if encoding == "br":
             import brotli  # optional: only when a crawl stored brotli bodies
 
@@ -87,7 +104,8 @@ def _decode_content(body: bytes, encoding: str) -> bytes:
         if encoding == "zstd":
             import zstandard
 
-            return zstandard.ZstdDecompressor().decompressobj().decompress(body)
+            reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(body), read_across_frames=True)
+            return reader.read(limit + 1) if limit is not None else reader.read()
     except Exception:  # noqa: BLE001 - a body that does not decode is kept as it was stored
         return body
     return body
@@ -131,12 +149,15 @@ def parse_http_head(data: bytes) -> tuple[int, dict[str, str], int] | None:
     return int(status.group(1)), headers, body_at
 
 
-def decode_body(headers: dict[str, str], body: bytes) -> bytes:
-    """Undo the transfer and content codings a body was archived with, where it really has them."""
+def decode_body(headers: dict[str, str], body: bytes, limit: int | None = None) -> bytes:
+    """Undo the transfer and content codings a body was archived with, where it really has them.
+
+    With `limit`, decompression stops after limit + 1 bytes, so a body longer than `limit` shows as
+    such without a compressed bomb (1 GiB of zeros in 1 MB) ever being inflated whole."""
     if "chunked" in headers.get("transfer-encoding", "").lower():
         body = _dechunk(body) or body
     if "content-encoding" in headers:
-        body = _decode_content(body, headers["content-encoding"])
+        body = _decode_content(body, headers["content-encoding"], limit)
     return body
 
 

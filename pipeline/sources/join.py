@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import zlib
 
 import apache_beam as beam
@@ -24,105 +25,138 @@ from webtext.pipeline.core.block import Block
 from webtext.pipeline.core.counters import Counters
 from webtext.pipeline.core.document import page_record
 from webtext.pipeline.io import http_filesystem
-from webtext.pipeline.sources.warc_reader import STAT_NAMES, Capture, crawl_of, page_from_record
+from webtext.pipeline.sources.ccindex import safe_relative_path
+from webtext.pipeline.sources.warc_reader import DEFAULT_MAX_BODY, STAT_NAMES, Capture, crawl_of, page_from_record
 
 log = logging.getLogger(__name__)
 
 
-class JoinCounters:
-    """The join's funnel counts for one URL, the same in scan mode and index mode."""
-
-    def __init__(self):
-        self.counters = Counters("join", ("matched", "duplicate_captures", "links_without_page"))
-
-    def count(self, linked: bool, captures: int) -> bool:
-        """Count one URL's outcome; True when it has a capture to keep."""
-        if not captures:
-            self.counters.add({"links_without_page": int(linked)})
-            return False
-        self.counters.add({"matched": int(linked), "duplicate_captures": captures - 1})
-        return True
+_JOIN_COUNTS = ("matched", "duplicate_captures", "links_without_page", "fetch_failed")
+# Record bytes kept beyond a page body's limit when a fetched gzip member is inflated: WARC and HTTP
+# headers. A member that inflates to more is a body over the limit (or a bomb), and is cut there.
+_HEAD_SLACK = 1 << 20
 
 
 def newest(captures) -> Capture:
     """The capture kept for a URL: the newest, ties broken by (file, offset) so runs agree."""
-    return max(sorted(captures, key=lambda c: (c.filename, c.offset)), key=lambda c: c.timestamp)
+    return by_preference(captures)[0]
+
+
+def by_preference(captures) -> list[Capture]:
+    """Captures newest first, ties broken by (file, offset): the order they are tried in."""
+    ordered = sorted(captures, key=lambda c: (c.filename, c.offset))
+    return sorted(ordered, key=lambda c: c.timestamp, reverse=True)
+
+
+def record_path(base: str, filename: str) -> str:
+    """BASE/filename, refusing a name that would leave the base (index mode reads only under it)."""
+    if not base:
+        return filename  # scan mode: the scan's own full path
+    if not safe_relative_path(filename):
+        raise ValueError(f"unsafe WARC filename {filename!r} (outside --cc-base)")
+    if "://" in base:
+        return f"{base.rstrip('/')}/{filename}"
+    root = os.path.abspath(base)
+    path = os.path.normpath(os.path.join(root, filename))
+    if os.path.commonpath([root, path]) != root:
+        raise ValueError(f"unsafe WARC filename {filename!r} (outside --cc-base)")
+    return path
 
 
 def fetch_record(base: str, capture: Capture) -> bytes:
     """The record's bytes, by one byte-range read of BASE/filename (or of filename, with no base)."""
-    path = f"{base.rstrip('/')}/{capture.filename}" if base else capture.filename
+    path = record_path(base, capture.filename)
     if path.startswith(("http://", "https://")):
         return http_filesystem.read_range(path, capture.offset, capture.length)
     with FileSystems.open(path, compression_type="uncompressed") as f:
         f.seek(capture.offset)
-        return f.read(capture.length)
+        data = f.read(capture.length)
+    if len(data) != capture.length:
+        raise ValueError(f"wanted {capture.length} bytes at {capture.offset}, the file has {len(data)}")
+    return data
 
 
-def _gunzip_member(data: bytes) -> bytes:
-    """Decompress one gzip member, keeping what there is of a member cut short (as a full scan
-    does: the record then reads as truncated, and is counted so)."""
-    member = zlib.decompressobj(wbits=31)
-    return member.decompress(data)
+def gunzip_member(data: bytes, limit: int) -> bytes:
+    """Decompress one gzip member, at most `limit` bytes of it (a bomb stops there), keeping what there
+    is of a member cut short (as a full scan does: the record then reads as truncated, and is counted
+    so)."""
+    return zlib.decompressobj(wbits=31).decompress(data, limit)
 
 
 class _FetchLinked(beam.DoFn):
     """(url, {links, captures}) -> a page record for each linked URL, one byte-range read each.
 
+    The newest capture is read first; if its read fails or holds no HTML page, the next newest, so a
+    bad index entry or a damaged record costs nothing that another capture has. join.matched counts
+    the URLs that got a page, join.fetch_failed those whose every capture failed.
+
     After a scan (`after_scan`), the scan has already counted the records, pages and damage; the
     fetch then adds only the bytes it read again and any read that fails.
     """
 
-    def __init__(self, base: str, after_scan: bool):
-        self.base, self.after_scan = base, after_scan
+    def __init__(self, base: str, after_scan: bool, max_body: int):
+        self.base, self.after_scan, self.max_body = base, after_scan, max_body
         self.counters = Counters("warc", STAT_NAMES)
-        self.join_counters = JoinCounters()
+        self.join_counters = Counters("join", _JOIN_COUNTS)
+
+    def _page(self, capture: Capture, stats: dict):
+        """The capture's page, or None (its record is not an HTML page); raises when it cannot be read."""
+        data = fetch_record(self.base, capture)
+        stats["bytes_read"] += len(data)
+        raw = gunzip_member(data, self.max_body + _HEAD_SLACK) if data[:2] == b"\x1f\x8b" else data
+        for rec in ArchiveIterator(io.BytesIO(raw), parse_http=False):
+            stats["records"] += 1
+            if rec.record_type != WarcRecordType.response:
+                return None
+            name = capture.filename.rsplit("/", 1)[-1]
+            page = page_from_record(rec, capture.filename, name, capture.crawl or crawl_of(b"", capture.filename), stats, self.max_body)
+            if page is not None:
+                stats["errors"] += page.truncated  # a record cut short is damage
+            return page
+        raise ValueError("no WARC record in the byte range")
 
     def process(self, element):
         canonical, grouped = element
         links, captures = list(grouped["links"]), list(grouped["captures"])
-        if not links or not self.join_counters.count(bool(links), len(captures)):
+        if not links:
             return
-        capture = newest(captures)
-        stats = dict.fromkeys(STAT_NAMES, 0)
-        try:
-            data = fetch_record(self.base, capture)
-            stats["bytes_read"] += len(data)
-            raw = _gunzip_member(data) if data[:2] == b"\x1f\x8b" else data
-            for rec in ArchiveIterator(io.BytesIO(raw), parse_http=False):
-                stats["records"] += 1
-                if rec.record_type == WarcRecordType.response:
-                    name = capture.filename.rsplit("/", 1)[-1]
-                    page = page_from_record(rec, capture.filename, name, capture.crawl or crawl_of(b"", capture.filename), stats)
-                    if page is not None:
-                        stats["errors"] += page.truncated  # a record cut short is damage
-                        yield page_record(canonical, page, links[0])
-                break  # a byte range holds exactly one record
-        except Exception as e:  # noqa: BLE001 - a missing file, a bad range, a corrupt member: counted
-            stats["errors"] += 1
-            stats["records"] = stats["html"] = stats["truncated"] = 0  # a failed read is one error, nothing else
-            log.warning("%s@%d: cannot read record: %s", capture.filename, capture.offset, e)
-        finally:
-            if self.after_scan and not stats["records"]:
-                self.counters.add({"bytes_read": stats["bytes_read"], "errors": stats["errors"]})
-            elif self.after_scan:
-                self.counters.add({"bytes_read": stats["bytes_read"]})
+        if not captures:
+            self.join_counters.add({"links_without_page": 1})
+            return
+        self.join_counters.add({"duplicate_captures": len(captures) - 1})
+        for capture in by_preference(captures):
+            stats = dict.fromkeys(STAT_NAMES, 0)
+            page = None
+            try:
+                page = self._page(capture, stats)
+            except Exception as e:  # noqa: BLE001 - a missing file, a bad range, a corrupt member: counted
+                stats["errors"] += 1
+                stats["records"] = stats["html"] = stats["truncated"] = 0  # a failed read is one error, nothing else
+                log.warning("%s@%d: cannot read record: %s", capture.filename, capture.offset, e)
+            if self.after_scan:  # the scan counted the record (heads only); add the bytes, a failed read, a cut-off body
+                self.counters.add({"bytes_read": stats["bytes_read"], "truncated": stats["truncated"],
+                                   "errors": stats["errors"] if not stats["records"] else 0})
             else:
                 self.counters.add(stats)
+            if page is not None:
+                self.join_counters.add({"matched": 1})
+                yield page_record(canonical, page, links[0])
+                return
+        self.join_counters.add({"fetch_failed": 1})
 
 
 class FetchLinkedRecords(beam.PTransform):
     """{"links": (url, facts), "captures": (url, Capture)} -> page records, by byte-range reads."""
 
-    def __init__(self, base: str = "", after_scan: bool = False):
+    def __init__(self, base: str = "", after_scan: bool = False, max_body: int = DEFAULT_MAX_BODY):
         super().__init__()
-        self.base, self.after_scan = base, after_scan
+        self.base, self.after_scan, self.max_body = base, after_scan, max_body
 
     def expand(self, inputs):
         return (
             inputs
             | "CoGroupByUrl" >> beam.CoGroupByKey()
-            | "FetchRecords" >> beam.ParDo(_FetchLinked(self.base, self.after_scan))
+            | "FetchRecords" >> beam.ParDo(_FetchLinked(self.base, self.after_scan, self.max_body))
         )
 
 
@@ -135,13 +169,13 @@ def best_capture(pages):
 
 class _OneCapture(beam.DoFn):
     def __init__(self):
-        self.join_counters = JoinCounters()
+        self.join_counters = Counters("join", _JOIN_COUNTS)
 
     def process(self, element):
         canonical, pages = element
         pages = list(pages)
-        if self.join_counters.count(False, len(pages)):
-            yield page_record(canonical, best_capture(pages), None)
+        self.join_counters.add({"duplicate_captures": len(pages) - 1})
+        yield page_record(canonical, best_capture(pages), None)
 
 
 class OneCapturePerUrl(beam.PTransform):
@@ -158,9 +192,10 @@ class Join(Block):
     name = "join"
     funnel = ("join.matched",)
 
-    def linked(self, base: str = "", after_scan: bool = False) -> beam.PTransform:
-        """{"links": ..., "captures": ...} -> page records of the linked URLs."""
-        return FetchLinkedRecords(base, after_scan)
+    def linked(self, base: str = "", after_scan: bool = False, max_body: int = DEFAULT_MAX_BODY) -> beam.PTransform:
+        """{"links": ..., "captures": ...} -> page records of the linked URLs (at most `max_body`
+        bytes of a page body read: [extract] max_html_bytes)."""
+        return FetchLinkedRecords(base, after_scan, max_body)
 
     def unlinked(self) -> beam.PTransform:
         """(url, Page) -> one page record per URL (--no-links)."""

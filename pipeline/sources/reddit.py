@@ -15,7 +15,7 @@ import apache_beam as beam
 from webtext.errors import UserError
 from webtext.pipeline.core.block import Block
 from webtext.pipeline.core.counters import Counters, counter
-from webtext.pipeline.io.files import ReadEachFile, open_text_lines
+from webtext.pipeline.io.files import ReadEachFile, iter_lines, open_text_lines
 from webtext.pipeline.sources.urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -24,15 +24,30 @@ INVALID, SELF, BELOW, KEPT = "invalid", "self", "below_karma", "kept"
 _COUNTS = ("lines", INVALID, SELF, BELOW, KEPT, "errors")
 
 
-def parse_submission(line: bytes | str, min_karma: int):
+MAX_SCORE = 2**62  # Reddit's largest scores are ~10^6; beyond this a "score" is damage (and int64 overflows)
+
+
+def _text(value: str) -> str:
+    """A string as UTF-8 can carry it: lone surrogates (JSON's "\\ud800") become U+FFFD."""
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def parse_submission(line: bytes | str | None, min_karma: int):
     """Classify one NDJSON line: (status, canonical URL, url, score, subreddit).
 
-    status is KEPT, SELF, BELOW (score under min_karma) or INVALID (not JSON, not an object, no
-    http(s) URL, or a score that is not an integer).
+    status is KEPT, SELF, BELOW (score under min_karma) or INVALID (not JSON, JSON nested too deep to
+    parse, not an object, no http(s) URL, a score that is not an integer or is absurd; None stands
+    for a line too long to read).
     """
+    if line is None:
+        return INVALID, None, None, None, None
     try:
         sub = json.loads(line)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return INVALID, None, None, None, None
     if not isinstance(sub, dict):
         return INVALID, None, None, None, None
@@ -40,12 +55,12 @@ def parse_submission(line: bytes | str, min_karma: int):
         return SELF, None, None, None, None
     url, score = sub.get("url"), sub.get("score")
     canon = canonical_url(url) if isinstance(url, str) else None
-    if canon is None or not isinstance(score, int) or isinstance(score, bool):
+    if canon is None or not isinstance(score, int) or isinstance(score, bool) or not -MAX_SCORE < score < MAX_SCORE:
         return INVALID, None, None, None, None
     if score < min_karma:
         return BELOW, canon, url, score, None
     subreddit = sub.get("subreddit")
-    return KEPT, canon, url, score, subreddit if isinstance(subreddit, str) else None
+    return KEPT, canon, url, score, _text(subreddit) if isinstance(subreddit, str) else None
 
 
 class _ReadDump(beam.DoFn):
@@ -58,9 +73,9 @@ class _ReadDump(beam.DoFn):
     def process(self, path: str):
         counts = dict.fromkeys(_COUNTS, 0)
         try:
-            with open_text_lines(path) as lines:
-                for line in lines:
-                    if not line.strip():
+            with open_text_lines(path) as stream:
+                for line in iter_lines(stream):
+                    if line is not None and not line.strip():
                         continue
                     counts["lines"] += 1
                     status, canon, _, score, subreddit = parse_submission(line, self.min_karma)
@@ -101,12 +116,12 @@ class RedditLinks(Block):
     Config [reddit]: min_karma (WebText's 3)."""
 
     name = "reddit"
-    funnel = ("reddit.lines", "reddit.invalid", "reddit.kept")
+    funnel = ("reddit.lines", "reddit.invalid", "reddit.errors", "reddit.kept")
 
     @classmethod
     def validate(cls, cfg: dict) -> None:
-        if cfg["min_karma"] < 0:
-            raise UserError(f"--min-karma must be positive, got {cfg['min_karma']}")
+        if not 0 <= cfg["min_karma"] < MAX_SCORE:
+            raise UserError(f"--min-karma (reddit.min_karma) must lie in [0, 2^62), got {cfg['min_karma']}")
 
     def links(self, paths: list[str]) -> beam.PTransform:
         return _ReadLinks(paths, self.cfg["min_karma"])

@@ -12,7 +12,7 @@ from webtext.pipeline.core.block import Block
 from webtext.pipeline.core.counters import Counters
 from webtext.pipeline.io.files import ReadEachFile
 from webtext.pipeline.sources.urls import canonical_url
-from webtext.pipeline.sources.warc_reader import STAT_NAMES, warc_captures, warc_pages
+from webtext.pipeline.sources.warc_reader import DEFAULT_MAX_BODY, STAT_NAMES, warc_captures, warc_pages
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +21,8 @@ class _ReadWarcFile(beam.DoFn):
     """One WARC file in, (canonical URL, item) out for each HTML 200 response: the whole Page, or
     (`captures`) just its Capture, the index entry scan mode joins on."""
 
-    def __init__(self, captures: bool):
-        self.captures = captures
+    def __init__(self, captures: bool, max_body: int):
+        self.captures, self.max_body = captures, max_body
         self.counters = Counters("warc", ("files", *STAT_NAMES))
 
     def process(self, path: str):
@@ -32,7 +32,7 @@ class _ReadWarcFile(beam.DoFn):
                 for capture in warc_captures(path, stats):
                     yield canonical_url(capture.url), capture
             else:
-                for page in warc_pages(path, stats):
+                for page in warc_pages(path, stats, self.max_body):
                     yield page.canonical, page
         except Exception as e:  # noqa: BLE001 - an unreadable file is counted, the run goes on
             stats["errors"] += 1
@@ -45,12 +45,12 @@ class WarcSource(Block):
     """WARC files (paths already expanded) -> (canonical URL, item) for every HTML 200 response."""
 
     name = "warc"
-    funnel = ("warc.records", "warc.errors", "warc.bytes_read")
+    funnel = ("warc.records", "warc.errors", "warc.truncated", "warc.bytes_read")
 
     def captures(self, paths: list[str]) -> beam.PTransform:
         """Scan mode's index, made on the fly: a Capture (file, offset, length) per page, heads only."""
-        return ReadEachFile(paths, _ReadWarcFile(captures=True))
+        return ReadEachFile(paths, _ReadWarcFile(True, DEFAULT_MAX_BODY))
 
-    def pages(self, paths: list[str]) -> beam.PTransform:
-        """--no-links: every page, read whole."""
-        return ReadEachFile(paths, _ReadWarcFile(captures=False))
+    def pages(self, paths: list[str], max_body: int = DEFAULT_MAX_BODY) -> beam.PTransform:
+        """--no-links: every page, read whole (at most `max_body` bytes of a body)."""
+        return ReadEachFile(paths, _ReadWarcFile(False, max_body))

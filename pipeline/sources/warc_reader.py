@@ -29,10 +29,13 @@ from webtext.pipeline.sources.urls import canonical_url
 log = logging.getLogger(__name__)
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
-_WARC_LINE = re.compile(rb"(?:^|\n)WARC/\d")
+# A WARC version line, wherever it starts: damage before a record need not end in a line break.
+_WARC_LINE = re.compile(rb"WARC/\d\.\d+\r?\n")
 _RESYNC_WINDOW = 1 << 20
 _CC_CRAWL = re.compile(r"CC-MAIN-\d{4}-\d{2}")
 _PEEK = 4096
+_SNIFF_BYTES = 1 << 16
+DEFAULT_MAX_BODY = 5_000_000  # [extract] max_html_bytes: the readers read no more of a body than this
 RESPONSE, WARCINFO = WarcRecordType.response, WarcRecordType.warcinfo
 STAT_NAMES = ("records", "html", "errors", "truncated", "bytes_read")  # what the readers count, per file
 
@@ -61,7 +64,8 @@ class Page:
     crawl: str | None
     html: bytes
     charset: str | None  # from the HTTP Content-Type header, when it names one
-    truncated: bool = False
+    truncated: bool = False  # the record holds less than its Content-Length says
+    too_large: bool = False  # the body is over the reader's limit: `html` is empty, never read whole
 
 
 def _next_sync_point(stream, start: int, gzipped: bool) -> int | None:
@@ -78,31 +82,40 @@ def _next_sync_point(stream, start: int, gzipped: bool) -> int | None:
             i = data.find(_GZIP_MAGIC)
         else:
             m = _WARC_LINE.search(data)
-            i = -1 if m is None else m.start() + (1 if data[m.start() : m.start() + 1] == b"\n" else 0)
+            i = -1 if m is None else m.start()
         if i >= 0:
             return base + i
-        keep = 8
+        keep = 16  # a magic or version line cut by the chunk boundary is found in the next round
         carry, base = data[-keep:], base + len(data) - keep
 
 
-def _gzip_tail_complete(stream, start: int) -> bool:
-    """True when every gzip member from `start` to the end of the file is complete.
+def gzip_members_from(stream, start: int, chunk: int = 1 << 16) -> tuple[bool, int | None]:
+    """Walk the gzip members from `start`, decompressing in bounded memory (output is thrown away):
+    (the first member is complete, the offset of the member after it or None).
 
-    fastwarc stops quietly at a gzip stream that ends early (a file cut mid-record); this check costs
-    one record's worth of decompression per file and turns that into a counted error.
-    """
+    fastwarc stops quietly at a gzip stream that ends early (a file cut mid-record), and at a record
+    whose Content-Length runs past the end of the file, having swallowed every record after it. The
+    first is an incomplete member; the second, a member that follows the last record's own."""
     stream.seek(start)
-    data = stream.read()
-    while data:
-        member = zlib.decompressobj(wbits=31)
-        try:
-            member.decompress(data)
-        except zlib.error:
-            return False
-        if not member.eof:
-            return False
-        data = member.unused_data
-    return True
+    d, pos, first_done = zlib.decompressobj(wbits=31), start, False
+    while True:
+        data = stream.read(chunk)
+        if not data:
+            return first_done, None
+        while data:
+            if first_done:
+                return True, pos
+            try:
+                d.decompress(data, chunk)
+            except zlib.error:
+                return False, None
+            if d.eof:
+                pos += len(data) - len(d.unused_data)
+                data, first_done = d.unused_data, True
+                d = zlib.decompressobj(wbits=31)
+            else:
+                pos += len(data) - len(d.unconsumed_tail)
+                data = d.unconsumed_tail
 
 
 def crawl_of(warcinfo: bytes, filename: str) -> str | None:
@@ -135,34 +148,50 @@ def _html_200_head(rec):
 
 
 def is_html_200(rec) -> bool:
-    """True for an HTTP 200 response with HTML in it (by Content-Type, or by sniffing when none is sent)."""
+    """True for an HTTP 200 response with HTML in it (by Content-Type, or by sniffing the first bytes
+    of the decoded body when none is sent)."""
     head = _html_200_head(rec)
     if head is None:
         return False
     status, headers, body_at, peek = head
     if headers.get("content-type"):
         return True
-    body = peek[body_at:] + rec.reader.read()
-    return looks_like_html(HttpResponse(status, headers, decode_body(headers, body)))
+    body = peek[body_at:] + rec.reader.read(_SNIFF_BYTES)
+    return looks_like_html(HttpResponse(status, headers, decode_body(headers, body, _SNIFF_BYTES)))
 
 
-def page_from_record(rec, path: str, name: str, crawl: str | None, stats: dict) -> Page | None:
-    """The Page in a response record, or None when it is not an HTTP-200 HTML capture."""
+# Where one record ends and the next begins: a block that holds this has run past its own end (a
+# Content-Length larger than the record), so it is not one page but parts of several.
+_RECORD_SEPARATOR = re.compile(rb"\r\n\r\nWARC/\d\.\d+\r\n")
+
+
+def page_from_record(rec, path: str, name: str, crawl: str | None, stats: dict, max_body: int = DEFAULT_MAX_BODY) -> Page | None:
+    """The Page in a response record, or None when it is not an HTTP-200 HTML capture (or, counted in
+    stats["errors"], when its block runs into the next record). At most `max_body` + 1 bytes of the
+    body are read or inflated: a longer one gives a Page with too_large set and no html."""
     head = _html_200_head(rec)
     if head is None:
         return None
     status, headers, body_at, peek = head
-    rest = rec.reader.read()
+    rest = rec.reader.read(max(0, max_body + 1 - (len(peek) - body_at)))
     body = peek[body_at:] + rest if body_at < len(peek) else rest  # one copy of the body, not two
-    resp = HttpResponse(status, headers, decode_body(headers, body))
-    if not looks_like_html(resp):
+    if _RECORD_SEPARATOR.search(body):
+        stats["errors"] += 1
+        log.warning("%s: record %s runs into the next record (its Content-Length is wrong); skipped", path, rec.record_id)
+        return None
+    too_large = len(body) > max_body
+    if not too_large:
+        body = decode_body(headers, body, max_body)
+        too_large = len(body) > max_body
+    resp = HttpResponse(status, headers, b"" if too_large else body)
+    if not too_large and not looks_like_html(resp):
         return None
     url = (rec.headers.get("WARC-Target-URI") or "").strip().strip("<>")
     canon = canonical_url(url)
     if canon is None:
         return None
     size = len(peek) + len(rest)
-    truncated = rec.content_length is not None and size < rec.content_length
+    truncated = not too_large and rec.content_length is not None and size < rec.content_length
     if truncated:
         stats["truncated"] += 1  # the caller decides whether it is also an error (once per read path)
         log.warning("%s: record %s is truncated (%d of %d bytes)", path, rec.record_id, size, rec.content_length)
@@ -177,6 +206,7 @@ def page_from_record(rec, path: str, name: str, crawl: str | None, stats: dict) 
         html=resp.body,
         charset=resp.charset,
         truncated=truncated,
+        too_large=too_large,
     )
 
 
@@ -185,49 +215,78 @@ def timestamp14(warc_date: str | None) -> str:
     return "".join(ch for ch in (warc_date or "") if ch.isdigit())[:14]
 
 
+def _file_size(path: str) -> int:
+    return os.path.getsize(path) if "://" not in path else FileSystems.match([path])[0].metadata_list[0].size_in_bytes
+
+
+def _end_of_pass(stream, last_start: int | None, last_length: int | None, gzipped: bool, size: int) -> tuple[bool, int | None]:
+    """When fastwarc ended a pass normally: (the last record is whole, where records it swallowed begin).
+
+    A gzip file is cut short when the last record's member is incomplete; a record whose
+    Content-Length ran past the records after it is followed by another member (fastwarc read them as
+    its body). In a plain file, a record that claims more bytes than the file has left swallowed
+    whatever "WARC/" line follows it."""
+    if last_start is None:
+        return True, None
+    if gzipped:
+        return gzip_members_from(stream, last_start)
+    if last_length is not None and last_length > size - last_start:
+        return True, _next_sync_point(stream, last_start + 1, gzipped)
+    return True, None
+
+
 def _scan(path: str, stats: dict, on_response, every_record: bool = False) -> Iterator[tuple[int, object]]:
     """The resilient record loop: (offset, on_response(record, name, crawl)) for each response record
     it returns something for, or (with `every_record`) (offset, that or None) for every record.
 
-    Damage is counted in stats["errors"] and skipped: reading resumes at the next gzip member (or
-    "WARC/" line) after the last record that parsed.
+    Damage is counted in stats["errors"] and skipped, whatever a record's header claims: after a
+    broken record reading resumes at the next gzip member (or "WARC/" line) after the last record that
+    parsed; after a record whose Content-Length swallowed the rest of the file, at the first record
+    it swallowed. Each record is yielded once, in whichever pass reaches it first.
     """
     for key in STAT_NAMES:
         stats.setdefault(key, 0)
     name = path.rsplit("/", 1)[-1]
     crawl = crawl_of(b"", path)  # Common Crawl paths name the crawl: crawl-data/CC-MAIN-2024-22/...
-    local = "://" not in path
     stream = CountingReader(FileSystems.open(path, compression_type="uncompressed"))
     try:
+        size = _file_size(path)
         gzipped = stream.read(2) == _GZIP_MAGIC[:2]
-        pos, failed_at = 0, -1
+        pos, failed_at, seen = 0, -1, set()
         while pos is not None:
-            last_start, truncated = None, False
-            if local and pos == 0:
-                # The common case: fastwarc reads the file itself, in Rust, with no Python I/O in the loop.
-                source = ArchiveIterator(path, parse_http=False, fsspec_args=False)
-                stats["bytes_read"] += os.path.getsize(path)
-            else:
-                stream.seek(pos)
-                source = ArchiveIterator(stream, parse_http=False)
+            last_start, last_length, truncated = None, None, False
+            stream.seek(pos)
             records = 0
             try:
-                for rec in source:
-                    last_start = rec.stream_pos
+                for rec in ArchiveIterator(stream, parse_http=False):
+                    if rec.stream_pos in seen:
+                        break  # a resumed pass has reached records an earlier pass read
+                    last_start, last_length = rec.stream_pos, rec.content_length
+                    seen.add(last_start)
                     records += 1
                     rtype, item = rec.record_type, None
                     if rtype == RESPONSE:
                         item = on_response(rec, name, crawl)
                     elif rtype == WARCINFO:
-                        crawl = crawl_of(rec.reader.read(), name) or crawl
+                        crawl = crawl_of(rec.reader.read(1 << 16), name) or crawl
                     truncated = getattr(item, "truncated", False)  # a Page knows; a Capture (head only) cannot
                     # request, revisit, metadata, ...: not a page capture
                     if item is not None or every_record:
                         yield last_start, item
                 stats["records"] += records
                 records = 0
-                tail = last_start if last_start is not None else pos
-                if gzipped and not _gzip_tail_complete(stream, tail):
+                if not seen:  # not one record in the whole file (an empty file is a failed download too)
+                    stats["errors"] += 1
+                    log.warning("%s: no WARC record in it (not a WARC file?)", path)
+                    break
+                whole, swallowed = _end_of_pass(stream, last_start, last_length, gzipped, size)
+                if swallowed is not None and swallowed not in seen and swallowed > failed_at:
+                    stats["errors"] += 1
+                    log.warning("%s: the record at offset %s claims %s bytes, past the records after it; reading them again from %d",
+                                path, last_start, last_length, swallowed)
+                    pos = failed_at = swallowed
+                    continue
+                if not whole:
                     if not truncated:  # else already counted as a truncated record
                         stats["errors"] += 1
                         log.warning("%s: the file ends inside a gzip member (truncated download?)", path)
@@ -246,7 +305,7 @@ def _scan(path: str, stats: dict, on_response, every_record: bool = False) -> It
         stream.close()
 
 
-def warc_pages(path: str, stats: dict | None = None) -> Iterator[Page]:
+def warc_pages(path: str, stats: dict | None = None, max_body: int = DEFAULT_MAX_BODY) -> Iterator[Page]:
     """Yield the HTTP-200 HTML response records of one WARC file (local path or any Beam filesystem URL).
 
     `stats` (a dict) receives the counts: records, html, errors, truncated, bytes_read.
@@ -254,7 +313,7 @@ def warc_pages(path: str, stats: dict | None = None) -> Iterator[Page]:
     stats = {} if stats is None else stats
 
     def page(rec, name, crawl):
-        page = page_from_record(rec, path, name, crawl, stats)
+        page = page_from_record(rec, path, name, crawl, stats, max_body)
         if page is not None and page.truncated:
             stats["errors"] += 1  # a record cut short is damage, like a broken one
         return page
@@ -268,7 +327,8 @@ def warc_captures(path: str, stats: dict | None = None) -> Iterator[Capture]:
     """The HTML 200 captures of one WARC file, as index entries (offset and length of each record).
 
     Only HTTP heads are read; scan mode joins these with the Reddit links and then fetches the few
-    linked records again by byte range, so page bodies never go through the shuffle.
+    linked records again by byte range, so page bodies never go through the shuffle. A record's length
+    runs to the next record's start (every record's, in file order, once the whole file is read).
     """
     stats = {} if stats is None else stats
 
@@ -279,10 +339,12 @@ def warc_captures(path: str, stats: dict | None = None) -> Iterator[Capture]:
         stats["html"] += 1
         return Capture(url, timestamp14(rec.headers.get("WARC-Date")), path, rec.stream_pos, 0, crawl)
 
-    pending = None
+    starts, captures = [], []
     for offset, item in _scan(path, stats, capture, every_record=True):
-        if pending is not None:
-            yield dataclasses.replace(pending, length=offset - pending.offset)
-        pending = item
-    if pending is not None:
-        yield dataclasses.replace(pending, length=FileSystems.match([path])[0].metadata_list[0].size_in_bytes - pending.offset)
+        starts.append(offset)
+        if item is not None:
+            captures.append(item)
+    starts.sort()
+    ends = dict(zip(starts, starts[1:] + [_file_size(path)]))
+    for c in captures:
+        yield dataclasses.replace(c, length=ends[c.offset] - c.offset)

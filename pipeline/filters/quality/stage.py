@@ -58,8 +58,8 @@ class QualityFilter(Filter):
         cls_cfg = cfg["classifier"]
         if cls_cfg["pareto_alpha"] <= 0:
             raise UserError(f"config: 'quality.classifier.pareto_alpha' must be positive, got {cls_cfg['pareto_alpha']}")
-        if cls_cfg["batch_size"] < 1:
-            raise UserError(f"config: 'quality.classifier.batch_size' must be at least 1, got {cls_cfg['batch_size']}")
+        if not 1 <= cls_cfg["batch_size"] <= 1_000_000:
+            raise UserError(f"config: 'quality.classifier.batch_size' must lie in [1, 1000000], got {cls_cfg['batch_size']}")
         if cls_cfg["keep_rule"] not in KEEP_RULES:
             raise UserError(f"config: 'quality.classifier.keep_rule' must be one of {', '.join(KEEP_RULES)}, got {cls_cfg['keep_rule']!r}")
         if not 0.0 <= cls_cfg["threshold"] <= 1.0:
