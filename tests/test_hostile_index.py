@@ -110,6 +110,9 @@ BAD_ENTRIES = {
     "two_fields": (lambda L: "com,example)/ 20240101", "index.invalid"),
     "huge_line": (lambda L: "com,example)/ 20240101 " + json.dumps({"url": SECRET_URL, "x": "y" * (20 << 20)}), "index.invalid"),
     "url_not_a_url": (lambda L: cdxj_line("javascript:alert(1)", "crawl.warc.gz", 0, 500), "index.invalid"),
+    "offset_a_boolean": (lambda L: cdxj_line(SECRET_URL, "crawl.warc.gz", 0, 500).replace('"offset": "0"', '"offset": true'), "index.invalid"),
+    "length_a_fraction": (lambda L: cdxj_line(SECRET_URL, "crawl.warc.gz", 0, 500).replace('"length": "500"', '"length": 1.5'), "index.invalid"),
+    "filename_with_a_newline": (lambda L: cdxj_line(SECRET_URL, "crawl.warc.gz\n", 0, 500), "index.unsafe_filename"),
 }
 
 
@@ -128,3 +131,29 @@ def test_a_failed_capture_falls_back_to_an_older_one(layout):
     newest = cdxj_line(url, "crawl.warc.gz", 10**8, 500).replace(" 20240501000000 ", " 20250101000000 ")
     counters, ids = _run(layout, [newest])
     assert ids == _ids(layout["pages"]) and counters["warc.errors"] == 1 and counters["join.duplicate_captures"] == 1
+
+
+def test_a_symbolic_link_inside_the_base_cannot_lead_out(layout):
+    (layout["base"] / "link").symlink_to(layout["secret"], target_is_directory=True)
+    counters, ids = _run(layout, [cdxj_line(SECRET_URL, "link/secret.warc.gz", 0, layout["secret_len"])])
+    assert ids == _ids(layout["pages"]) and counters["warc.errors"] == 1
+
+
+def test_a_parquet_index_with_status_as_text_and_binary_urls(layout):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = []
+    for line in layout["good"]:
+        meta = json.loads(line.split(" ", 2)[2])
+        rows.append({"url": meta["url"].encode(), "fetch_status": "200", "content_mime_type": "text/html",
+                     "warc_filename": meta["filename"], "warc_record_offset": int(meta["offset"]),
+                     "warc_record_length": int(meta["length"])})
+    rows.append({**rows[0], "warc_record_offset": None})  # a null in a column: that entry alone is invalid
+    tmp = layout["tmp"]
+    pq.write_table(pa.Table.from_pylist(rows), tmp / "cdx.parquet")
+    (tmp / "RS.ndjson").write_text("\n".join(submission(u) for u, _ in layout["pages"]) + "\n")
+    assert run_build_corpus(["--cc-index", str(tmp / "cdx.parquet"), "--cc-base", str(layout["base"]),
+                             "--reddit", str(tmp / "RS.ndjson"), "--out", str(tmp / "out"), *SKIP_ALL]) == 0
+    manifest, rows_out = read_corpus(tmp / "out")
+    assert {r["id"] for r in rows_out} == _ids(layout["pages"]) and manifest["counters"]["index.invalid"] == 1

@@ -7,6 +7,7 @@ pages, in the three ways a run reads WARCs: a scan joined with the links, --no-l
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 
@@ -101,13 +102,23 @@ def _damaged(pages, kind: str, gz: bool) -> bytes:
         return bytes(m)
     if kind == "huge_warc_header":
         return wrap(warc_record(url, block, extra_headers="X-Junk: " + "j" * (1 << 20) + "\r\n"))
+    if kind == "charset_undefined":  # a codec Python knows but that always fails
+        return wrap(warc_record(url, http_block(html, headers=(("Content-Type", "text/html; charset=undefined"),))))
+    if kind == "charset_not_text":
+        return wrap(warc_record(url, http_block(html, headers=(("Content-Type", "text/html; charset=hex"),))))
+    if kind == "status_2000":
+        return wrap(warc_record(url, block.replace(b"HTTP/1.1 200 OK", b"HTTP/1.1 2000 OK", 1)))
+    if kind == "many_gzip_members":  # thousands of empty members before the real body
+        body = gzip.compress(b"", mtime=0) * 5000 + gzip.compress(html, mtime=0)
+        return wrap(warc_record(url, http_block(body, headers=(("Content-Type", "text/html"), ("Content-Encoding", "gzip")))))
     if kind == "head_without_end":
         return wrap(warc_record(url, b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n" + b"X: y\r\n" * 30000))
     raise ValueError(kind)
 
 
 WARC_CASES = ["absurd_length", "long_by_2000", "short_by_2000", "length_not_a_number", "negative_length",
-              "garbage_between_records", "zeroed_member", "huge_warc_header", "head_without_end"]
+              "garbage_between_records", "zeroed_member", "huge_warc_header", "head_without_end", "charset_undefined",
+              "charset_not_text", "status_2000", "many_gzip_members"]
 COUNTED = {"absurd_length", "long_by_2000", "short_by_2000", "length_not_a_number", "negative_length",
            "garbage_between_records", "zeroed_member"}
 
@@ -229,3 +240,57 @@ def test_a_warc_index_is_read_only_inside_the_page_limit(tmp_path, pages):
     counters, ids = _run(tmp_path, files, ["--cc-index", str(tmp_path / "cdx.cdxj"), "--cc-base", str(tmp_path),
                                            "--reddit", str(tmp_path / "RS.ndjson")])
     assert ids == _ids(pages) and counters["extract.too_large"] == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("layout", ["whole_file", "two_in_one_member"])
+def test_records_sharing_a_gzip_member_are_all_read(tmp_path, pages, mode, layout):
+    """A WARC gzipped whole (one member for every record) is legal, and so are a few records per member."""
+    records = [warc_record(u, http_block(h)) for u, h in pages]
+    if layout == "whole_file":
+        warc = gzip.compress(b"".join(records), mtime=0)
+    else:
+        warc = b"".join(member(r) for r in records[:3]) + member(records[3] + records[4]) + b"".join(member(r) for r in records[5:])
+    counters, ids = _modes(tmp_path, pages, warc, mode)
+    assert ids == _ids(pages) and counters["warc.errors"] == 0
+
+
+@pytest.mark.parametrize("codec", ["zstd", "bz2", "xz"])
+def test_a_warc_in_another_compression_is_one_counted_error_never_a_silent_part(tmp_path, pages, codec):
+    import bz2
+    import lzma
+
+    import zstandard
+
+    plain = b"".join(warc_record(u, http_block(h)) for u, h in pages)
+    packed = {"zstd": zstandard.ZstdCompressor().compress, "bz2": bz2.compress, "xz": lzma.compress}[codec](plain)
+    files = {"good.warc.gz": _records(pages[:4], None), "other.warc.x": packed, "RS.ndjson": _dump(u for u, _ in pages)}
+    counters, ids = _run(tmp_path, files, ["--warcs", str(tmp_path / "good.warc.gz"), str(tmp_path / "other.warc.x"),
+                                           "--reddit", str(tmp_path / "RS.ndjson")])
+    assert ids == _ids(pages[:4]) and counters["warc.errors"] == 1
+
+
+def test_a_brotli_bomb_stops_at_the_page_limit(tmp_path, pages):
+    brotli = pytest.importorskip("brotli")
+    bomb = brotli.compress(bytes(256 << 20))
+    record = member(warc_record("https://bomb.example/br", http_block(bomb, headers=(("Content-Type", "text/html"), ("Content-Encoding", "br")))))
+    files = {"c.warc.gz": _records(pages, record), "RS.ndjson": _dump([u for u, _ in pages] + ["https://bomb.example/br"])}
+    counters, ids = _run(tmp_path, files, ["--warcs", str(tmp_path / "c.warc.gz"), "--no-links"])
+    assert ids == _ids(pages) and counters["extract.too_large"] == 1
+
+
+def test_a_dump_that_is_a_pipe_is_one_clear_line(tmp_path, pages, capsys):
+    fifo = tmp_path / "RS.fifo"
+    os.mkfifo(fifo)
+    (tmp_path / "c.warc.gz").write_bytes(_records(pages, None))
+    assert run_build_corpus(["--warcs", str(tmp_path / "c.warc.gz"), "--reddit", str(fifo), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "not a regular file" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("score", [5.0, "5", " 12 "])
+def test_whole_number_scores_in_other_spellings_count(tmp_path, pages, score):
+    raw = "\n".join(json.dumps({"url": u, "score": score, "subreddit": "s"}) for u, _ in pages) + "\n"
+    files = {"c.warc.gz": _records(pages, None), "RS.ndjson": raw.encode()}
+    counters, ids = _run(tmp_path, files, ["--warcs", str(tmp_path / "c.warc.gz"), "--reddit", str(tmp_path / "RS.ndjson")])
+    assert ids == _ids(pages) and counters["reddit.invalid"] == 0

@@ -210,3 +210,15 @@ def test_sample_from_a_bad_checkpoint_is_one_line(tmp_path, capsys, content):
     assert webtext(["sample", "--checkpoint", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("webtext sample: error: ") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--runner", "NoSuchRunner"], "Unexpected pipeline runner"),
+    (["--runner", "DaskRunner"], "DaskRunner drops"),
+    (["--direct_num_workers=abc"], "invalid int value"),
+    (["--direct_running_mode=bogus"], "invalid choice"),
+])
+def test_bad_runner_and_beam_options_are_one_line(tmp_path, capsys, args, message):
+    assert run_build_corpus(["--out", str(tmp_path / "o"), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err

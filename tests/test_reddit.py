@@ -44,7 +44,8 @@ def test_bad_lines_are_classified():
     assert parse_submission(b"[1, 2]", 3)[0] == INVALID
     assert parse_submission(json.dumps({"score": 9}), 3)[0] == INVALID  # no URL
     assert parse_submission(json.dumps({"url": "ftp://x.org/", "score": 9}), 3)[0] == INVALID
-    assert parse_submission(json.dumps({"url": "https://x.org/", "score": "9"}), 3)[0] == INVALID
+    assert parse_submission(json.dumps({"url": "https://x.org/", "score": "9"}), 3)[:4] == (KEPT, "https://x.org/", "https://x.org/", 9)  # a digit string
+    assert parse_submission(json.dumps({"url": "https://x.org/", "score": "lots"}), 3)[0] == INVALID
     assert parse_submission(json.dumps({"url": "https://x.org/", "score": 9.5}), 3)[0] == INVALID
     assert parse_submission(json.dumps({"url": "https://x.org/", "score": True}), 3)[0] == INVALID
     assert parse_submission(json.dumps({"url": "https://x.org/", "score": 9, "is_self": True}), 3)[0] == SELF

@@ -19,13 +19,19 @@ from webtext.pipeline.sources.urls import canonical_url, host_of, is_wikipedia
         ("https://ex.com/Path/Case", "https://ex.com/Path/Case"),  # paths are case-sensitive
         ("  https://ex.com/x  ", "https://ex.com/x"),
         ("http://[::1]:80/a", "http://[::1]/a"),
+        ("http://münchen.de/", "http://xn--mnchen-3ya.de/"),  # IDNA, as crawlers send the host
+        ("https://ex.com/café?q=ü", "https://ex.com/caf%C3%A9?q=%C3%BC"),  # RFC 3986: UTF-8, percent-encoded
+        ("https://ex.com/caf%c3%a9", "https://ex.com/caf%C3%A9"),  # escapes in upper-case hex
+        ("https://ex.com/a b|c", "https://ex.com/a%20b%7Cc"),
+        ("https://example.com\\@evil.com/", "https://example.com/@evil.com/"),  # a backslash is a slash, as in browsers
     ],
 )
 def test_canonical_url(url, expected):
     assert canonical_url(url) == expected
 
 
-@pytest.mark.parametrize("url", ["ftp://ex.com/", "mailto:a@b.c", "http://", "not a url", "http://ex.com:99999/", None, 42])
+@pytest.mark.parametrize("url", ["ftp://ex.com/", "mailto:a@b.c", "http://", "not a url", "http://ex.com:99999/", None, 42,
+                                 "https://ex.com/\ud800", "https://" + "a" * 70 + "é.com/", "https://ex.com/" + "x" * 20_000])
 def test_canonical_url_rejects_non_http(url):
     assert canonical_url(url) is None
 

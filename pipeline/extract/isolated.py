@@ -17,11 +17,16 @@ from webtext.pipeline.extract.worker import recv, send
 
 
 def decode_html(html: bytes, charset: str | None) -> bytes | str:
-    """The HTTP header's charset wins when it names one (as browsers do); otherwise trafilatura guesses."""
+    """The HTTP header's charset wins when it names one (as browsers do); otherwise trafilatura guesses.
+
+    A charset Python knows but cannot decode with ("undefined", the "rot13" and "hex" transforms, a
+    codec that returns bytes) is ignored like one it does not know."""
     if charset:
         try:
-            return html.decode(charset)
-        except (UnicodeDecodeError, LookupError):
+            text = html.decode(charset)
+            if isinstance(text, str):
+                return text
+        except Exception:  # noqa: BLE001 - UnicodeError, LookupError, TypeError from odd codecs: all "not this one"
             pass
     return html
 

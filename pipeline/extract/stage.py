@@ -46,9 +46,9 @@ class _ExtractDoFn(beam.DoFn):
         if page.get("too_large") or len(page["html"]) > self.max_html_bytes:
             self.c["too_large"].inc()
             return
-        html = decode_html(page["html"], page["charset"])
         start = time.perf_counter()
         try:
+            html = decode_html(page["html"], page["charset"])
             result = self.extractor(html, page["url"]) if self.extractor else extract_page(html, page["url"])
         except ExtractTimeout as e:
             self.c["timeouts"].inc()

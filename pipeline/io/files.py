@@ -37,6 +37,9 @@ def expand(patterns: list[str], what: str) -> list[str]:
         matched = [p for p in matched if not p.endswith("/") and not os.path.isdir(p)]
         if not matched:
             raise UserError(f"no {what} input matches {pattern!r}")
+        for p in matched:
+            if "://" not in p and not os.path.isfile(p):  # a pipe, a device: read once, by one process
+                raise UserError(f"{what} input {p} is not a regular file (a pipe or a device?); write it to a file first")
         paths.update(matched)
     return sorted(paths)
 

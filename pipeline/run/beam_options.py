@@ -15,6 +15,14 @@ from webtext.errors import UserError
 # Prism, Beam's new default local runner, downloads a binary at start-up; FnApiRunner runs anywhere.
 DEFAULT_RUNNER = "FnApiRunner"
 
+# Runners that would run the graph wrong rather than fail: refused before anything runs.
+REFUSED_RUNNERS = {
+    "daskrunner": "Beam's DaskRunner drops what DoFns emit in finish_bundle and on tagged outputs (the "
+                  "batched filters' and every stage's dropped documents) and reports no counters; use "
+                  "FnApiRunner or --direct_running_mode=multi_processing on one machine, PortableRunner "
+                  "(Flink, Spark) or DataflowRunner beyond it",
+}
+
 
 def _all_option_classes(cls=PipelineOptions):
     for sub in cls.__subclasses__():
@@ -22,8 +30,13 @@ def _all_option_classes(cls=PipelineOptions):
         yield from _all_option_classes(sub)
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise UserError(f"Beam option: {message}")  # one line, not argparse's usage text
+
+
 def _beam_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser = _Parser(add_help=False, allow_abbrev=False)
     seen = set()
     for cls in _all_option_classes():
         if cls in seen or "_add_argparse_args" not in vars(cls):
@@ -38,10 +51,7 @@ def _beam_parser() -> argparse.ArgumentParser:
 
 def pipeline_options(beam_args: list[str]) -> PipelineOptions:
     """PipelineOptions from the flags build-corpus did not recognise; UserError for unknown ones."""
-    try:
-        _, unknown = _beam_parser().parse_known_args(beam_args)
-    except SystemExit:
-        raise UserError(f"invalid Beam option in: {' '.join(beam_args)}") from None
+    _, unknown = _beam_parser().parse_known_args(beam_args)
     flags = [a for a in unknown if a.startswith("-")]
     if flags:
         raise UserError(f"unknown option {flags[0]} (see build-corpus --help; Beam options are passed through)")
@@ -51,4 +61,17 @@ def pipeline_options(beam_args: list[str]) -> PipelineOptions:
     std = options.view_as(StandardOptions)
     if not std.runner:
         std.runner = DEFAULT_RUNNER
+    name = str(std.runner).rsplit(".", 1)[-1].lower()
+    refused = REFUSED_RUNNERS.get(name) or REFUSED_RUNNERS.get(name + "runner")
+    if refused:
+        raise UserError(f"--runner {std.runner}: {refused}")
+    try:
+        from apache_beam.runners.runner import create_runner
+
+        create_runner(std.runner)  # an unknown name, or a runner whose extra is missing: one line now
+    except ValueError as e:
+        raise UserError(f"--runner {std.runner}: {str(e).splitlines()[0]}") from None
+    except ImportError as e:
+        extra = " (pip install 'webtext[gcp]')" if "dataflow" in name else ""
+        raise UserError(f"--runner {std.runner} needs a package that is not installed: {e}{extra}") from None
     return options

@@ -21,12 +21,13 @@ from pathlib import Path
 logging.getLogger().addFilter(lambda record: not str(record.msg).startswith("apitools not found"))
 
 import apache_beam as beam  # noqa: E402
+from apache_beam.io.filesystems import FileSystems  # noqa: E402
 from apache_beam.options.pipeline_options import StandardOptions  # noqa: E402
 
 from webtext.corpus_layout import DROPPED_DIR  # noqa: E402
 from webtext.errors import UserError  # noqa: E402
 from webtext.pipeline.filters.lang import parse_langs  # noqa: E402
-from webtext.pipeline.io import files  # noqa: E402
+from webtext.pipeline.io import files, object_store  # noqa: E402
 from webtext.pipeline.run import config as config_io  # noqa: E402
 from webtext.pipeline.run.beam_options import pipeline_options  # noqa: E402
 from webtext.pipeline.run.graph import CorpusJob, Inputs, build, run_blocks  # noqa: E402
@@ -126,6 +127,8 @@ def _inputs_from_args(args) -> tuple[Inputs, str]:
         raise UserError("--cc-index reads the records Reddit links to; it needs --reddit, not --no-links")
     if args.max_warcs is not None and (not args.crawl or args.max_warcs < 1):
         raise UserError("--max-warcs N (N >= 1) goes with --crawl")
+    remote = [*(args.warcs or []), *(args.reddit or []), *(args.cc_index or []), args.out]
+    object_store.check_schemes(remote + ([args.cc_base] if args.crawl or args.cc_index else []))
     if args.crawl:
         warcs = crawl_warcs(args.crawl, args.cc_base, args.max_warcs)
     else:
@@ -178,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     args, beam_args = _parser().parse_known_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s", force=True)
     options = pipeline_options(beam_args)
+    FileSystems.set_options(options)  # s3:// and gs:// inputs are listed before the pipeline exists
     job = _job_from_args(args)
     if job.inputs.demo:
         print(f"build-corpus: no inputs given, running the embedded demo ({job.out}/demo-inputs/)")
@@ -191,18 +195,23 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.time() - start
 
     blocks = run_blocks(job)
-    counters = manifest.read_counters(result, blocks)
+    try:
+        counters = manifest.read_counters(result, blocks)
+    except Exception as e:  # noqa: BLE001 - a runner that cannot report metrics: say so, lose nothing else
+        logging.warning("the runner reports no counters (%s: %s); manifest.json says so", type(e).__name__, e)
+        counters = None
     write = job.config["write"]
-    n_shards = shard_count(counters.get("docs.written", 0), write["docs_per_shard"])
-    manifest.remove_stale(job.out, f"-of-{n_shards:05d}.parquet")
-    dropped = None
-    if write["keep_dropped"]:
-        n_dropped = shard_count(counters.get("docs.dropped_written", 0), write["docs_per_shard"])
-        manifest.remove_stale(f"{job.out}/{DROPPED_DIR}", f"-of-{n_dropped:05d}.parquet")
-        dropped = manifest.list_shards(f"{job.out}/{DROPPED_DIR}")
+    folders = [(job.out, "docs.written")] + ([(f"{job.out}/{DROPPED_DIR}", "docs.dropped_written")] if write["keep_dropped"] else [])
+    for folder, written in folders:
+        if counters is not None:
+            manifest.remove_stale(folder, f"-of-{shard_count(counters.get(written, 0), write['docs_per_shard']):05d}.parquet")
+        else:
+            manifest.remove_stale_before(folder, start)
+    dropped = manifest.list_shards(f"{job.out}/{DROPPED_DIR}") if write["keep_dropped"] else None
     stage_names = [b.name for b in blocks]
     m = manifest.build_manifest(
-        counters=counters,
+        counters=counters if counters is not None else {},
+        counters_available=counters is not None,
         shards=manifest.list_shards(job.out),
         dropped=dropped,
         options={

@@ -86,7 +86,7 @@ def read_pages(p: beam.Pipeline, job: CorpusJob):
     if inputs.cc_index:
         captures = p | "CcIndex" >> _block(IndexSource, job).captures(inputs.cc_index)
     else:
-        captures = p | "ScanWarcs" >> warc.captures(inputs.warcs)
+        captures = p | "ScanWarcs" >> warc.captures(inputs.warcs, max_body)
     return {"links": links, "captures": captures} | "FetchLinked" >> join.linked(
         inputs.cc_base if inputs.cc_index else "", after_scan=not inputs.cc_index, max_body=max_body
     )

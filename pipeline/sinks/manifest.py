@@ -55,6 +55,16 @@ def remove_stale(directory: str, keep_suffix: str) -> None:
         FileSystems.delete(stale)
 
 
+def remove_stale_before(directory: str, start: float) -> None:
+    """Without counters (a runner that reports none) the shard count of the run is unknown: delete the
+    temp files and the shards last written before the run started (`start`, in seconds)."""
+    atomic.remove_stale_temps(directory, f"{SHARD_PREFIX}*")
+    parts = FileSystems.match([f"{directory}/{SHARD_PREFIX}*.parquet"])[0].metadata_list
+    stale = [m.path for m in parts if m.last_updated_in_seconds < start - 1]
+    if stale:
+        FileSystems.delete(stale)
+
+
 def manifest_path(out: str) -> str:
     return f"{out.rstrip('/')}/{MANIFEST}"
 
@@ -63,12 +73,14 @@ def write_manifest(out: str, manifest: dict) -> str:
     return atomic.write_json(manifest_path(out), manifest, indent=2)
 
 
-def build_manifest(*, counters: dict, shards: list[dict], dropped: list[dict] | None, options: dict, inputs: dict, elapsed_s: float) -> dict:
+def build_manifest(*, counters: dict, shards: list[dict], dropped: list[dict] | None, options: dict, inputs: dict,
+                   elapsed_s: float, counters_available: bool = True) -> dict:
     return {
         "webtext_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "elapsed_s": round(elapsed_s, 2),
         "documents": sum(s["rows"] for s in shards),
+        "counters_available": counters_available,  # false: the runner reported none, `counters` is empty
         "counters": counters,
         "shards": shards,
         "dropped_shards": dropped,

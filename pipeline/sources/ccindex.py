@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import apache_beam as beam
 import pyarrow.parquet as pq
@@ -40,11 +41,23 @@ def safe_relative_path(name) -> bool:
     """True for a WARC filename that stays inside the base it is relative to: a relative path with no
     scheme, no "..", no backslash or NUL. An index is input, and input must not choose what we read
     (`../secret.warc.gz`, `/etc/passwd`, `http://elsewhere/`, `/dev/zero`)."""
-    if not isinstance(name, str) or not name or len(name) > 4096:
+    if not isinstance(name, str) or not name or len(name) > 4096 or not name.isprintable():
         return False
     if name.startswith(("/", "~")) or "://" in name or ":" in name.split("/", 1)[0] or "\\" in name or "\x00" in name:
         return False
     return all(part not in ("..", ".", "") for part in name.split("/"))
+
+
+def _whole_number(value) -> int | None:
+    """An int, or a string of digits (CDXJ writes numbers as strings); None for anything else
+    (booleans, fractions, "ten", NaN)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,18}", value.strip()):
+        return int(value)
+    return None
 
 
 def checked_capture(url, timestamp, filename, offset, length, max_record_bytes: int) -> tuple[str, Capture | None]:
@@ -55,9 +68,8 @@ def checked_capture(url, timestamp, filename, offset, length, max_record_bytes: 
         return INVALID, None
     if not safe_relative_path(filename):
         return UNSAFE, None
-    try:
-        offset, length = int(offset), int(length)
-    except (TypeError, ValueError, OverflowError):
+    offset, length = _whole_number(offset), _whole_number(length)
+    if offset is None or length is None:
         return INVALID, None
     if offset < 0 or not 0 < length <= max_record_bytes:
         return INVALID, None
@@ -98,12 +110,15 @@ def _parquet_entries(path: str, max_record_bytes: int):
         columns = [c for c in PARQUET_COLUMNS if c in names]
         for batch in pf.iter_batches(columns=columns, batch_size=65536):
             for row in batch.to_pylist():
-                if row.get("fetch_status") != 200 or not _is_html(row.get("content_mime_type"), row.get("content_mime_detected")):
+                if str(row.get("fetch_status")) != "200" or not _is_html(row.get("content_mime_type"), row.get("content_mime_detected")):
                     yield SKIPPED, None
                     continue
+                url = row.get("url")
+                if isinstance(url, bytes):  # a binary column: the index writer's choice, not damage
+                    url = url.decode("utf-8", "replace")
                 fetch_time = row.get("fetch_time")
                 stamp = fetch_time.strftime("%Y%m%d%H%M%S") if hasattr(fetch_time, "strftime") else str(fetch_time or "")
-                yield checked_capture(row.get("url"), stamp, row.get("warc_filename"), row.get("warc_record_offset"),
+                yield checked_capture(url, stamp, row.get("warc_filename"), row.get("warc_record_offset"),
                                       row.get("warc_record_length"), max_record_bytes)
 
 

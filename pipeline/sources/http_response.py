@@ -27,15 +27,17 @@ class HttpResponse:
 
     @property
     def charset(self) -> str | None:
-        """The charset named in Content-Type, if Python knows it."""
+        """The charset named in Content-Type, if Python knows it as a text encoding."""
         for param in self.content_type.split(";")[1:]:
             name, _, value = param.strip().partition("=")
             if name.strip() == "charset":
                 value = value.strip().strip("\"'")
                 try:
-                    return codecs.lookup(value).name
-                except LookupError:
+                    info = codecs.lookup(value[:64])
+                except (LookupError, ValueError):
                     return None
+                # Only text encodings: "hex", "base64", "rot13" ... are codecs too, and "undefined" always fails.
+                return info.name if getattr(info, "_is_text_encoding", True) and info.name != "undefined" else None
         return None
 
 
@@ -70,18 +72,20 @@ def _dechunk(body: bytes) -> bytes | None:
             return b"".join(out)
 
 
-def _inflate(body: bytes, wbits: int, limit: int | None) -> bytes:
+MAX_MEMBERS = 64  # gzip members in one body: real ones have one or two; thousands of empty ones are an attack
+
+
+def inflate(body: bytes, wbits: int, limit: int | None) -> bytes:
     """zlib/gzip/raw deflate, at most limit + 1 bytes out (a bomb stops there), what there is of a
-    stream cut short, and gzip's concatenated members one after the other."""
-    out, want = [], (limit + 1) if limit is not None else None
+    stream cut short, and gzip's concatenated members one after the other (at most MAX_MEMBERS)."""
+    out, total, want = [], 0, (limit + 1) if limit is not None else 0
     data = body
-    while data:
+    for _ in range(MAX_MEMBERS):
         d = zlib.decompressobj(wbits)
-        chunk = d.decompress(data, want - sum(map(len, out)) if want else 0)
+        chunk = d.decompress(data, want - total if want else 0)
         out.append(chunk)
-        if want is not None and sum(map(len, out)) >= want:
-            break
-        if not d.eof or wbits != 31 or d.unused_data[:2] != b"\x1f\x8b":
+        total += len(chunk)
+        if (want and total >= want) or not d.eof or wbits != 31 or d.unused_data[:2] != b"\x1f\x8b":
             break
         data = d.unused_data
     return b"".join(out)
@@ -91,16 +95,18 @@ def _decode_content(body: bytes, encoding: str, limit: int | None = None) -> byt
     encoding = encoding.strip().lower()
     try:
         if encoding in ("gzip", "x-gzip") and body[:2] == b"\x1f\x8b":
-            return _inflate(body, 31, limit)
+            return inflate(body, 31, limit)
         if encoding == "deflate":
             try:
-                return _inflate(body, 15, limit)
+                return inflate(body, 15, limit)
             except zlib.error:
-                return _inflate(body, -15, limit)  # raw deflate, as some servers send
+                return inflate(body, -15, limit)  # raw deflate, as some servers send
         if encoding == "br":
             import brotli  # optional: only when a crawl stored brotli bodies
 
-            return brotli.decompress(body)
+            if limit is None:
+                return brotli.decompress(body)
+            return brotli.Decompressor().process(body, output_buffer_limit=limit + 1)
         if encoding == "zstd":
             import zstandard
 
@@ -114,7 +120,7 @@ def _decode_content(body: bytes, encoding: str, limit: int | None = None) -> byt
 # The headers the pipeline acts on. Finding just these three in the lower-cased head is several
 # times faster than splitting every header line, and the WARC stage does it for every response.
 _WANTED = (b"content-type", b"transfer-encoding", b"content-encoding")
-_STATUS = re.compile(rb"[ \t]*HTTP/[0-9.]+[ \t]+([0-9]{3})", re.I)
+_STATUS = re.compile(rb"[ \t]*HTTP/[0-9.]+[ \t]+([0-9]{3})(?![0-9])", re.I)
 
 
 def _header(head: bytes, name: bytes) -> str | None:

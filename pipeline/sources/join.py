@@ -15,18 +15,17 @@ from __future__ import annotations
 import io
 import logging
 import os
-import zlib
 
 import apache_beam as beam
-from apache_beam.io.filesystems import FileSystems
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from webtext.pipeline.core.block import Block
 from webtext.pipeline.core.counters import Counters
 from webtext.pipeline.core.document import page_record
-from webtext.pipeline.io import http_filesystem
+from webtext.pipeline.io import object_store
 from webtext.pipeline.sources.ccindex import safe_relative_path
-from webtext.pipeline.sources.warc_reader import DEFAULT_MAX_BODY, STAT_NAMES, Capture, crawl_of, page_from_record
+from webtext.pipeline.sources.http_response import inflate
+from webtext.pipeline.sources.warc_reader import DEFAULT_MAX_BODY, STAT_NAMES, Capture, Page, crawl_of, page_from_record, timestamp14
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +41,18 @@ def newest(captures) -> Capture:
     return by_preference(captures)[0]
 
 
-def by_preference(captures) -> list[Capture]:
-    """Captures newest first, ties broken by (file, offset): the order they are tried in."""
-    ordered = sorted(captures, key=lambda c: (c.filename, c.offset))
-    return sorted(ordered, key=lambda c: c.timestamp, reverse=True)
+def by_preference(captures) -> list[Capture | Page]:
+    """Captures newest first, ties broken by (file, offset): the order they are tried in. A scan gives
+    whole Pages instead for a file whose records have no byte range (gzipped whole): they take part
+    by their WARC-Date and (file, record id)."""
+
+    def where(c):
+        return (c.filename, c.offset, "") if isinstance(c, Capture) else (c.warc_file, -1, c.record_id)
+
+    def when(c):
+        return c.timestamp if isinstance(c, Capture) else timestamp14(c.warc_date)
+
+    return sorted(sorted(captures, key=where), key=when, reverse=True)
 
 
 def record_path(base: str, filename: str) -> str:
@@ -56,8 +63,8 @@ def record_path(base: str, filename: str) -> str:
         raise ValueError(f"unsafe WARC filename {filename!r} (outside --cc-base)")
     if "://" in base:
         return f"{base.rstrip('/')}/{filename}"
-    root = os.path.abspath(base)
-    path = os.path.normpath(os.path.join(root, filename))
+    root = os.path.realpath(base)
+    path = os.path.realpath(os.path.join(root, filename))  # symbolic links resolved: they may point out
     if os.path.commonpath([root, path]) != root:
         raise ValueError(f"unsafe WARC filename {filename!r} (outside --cc-base)")
     return path
@@ -65,22 +72,7 @@ def record_path(base: str, filename: str) -> str:
 
 def fetch_record(base: str, capture: Capture) -> bytes:
     """The record's bytes, by one byte-range read of BASE/filename (or of filename, with no base)."""
-    path = record_path(base, capture.filename)
-    if path.startswith(("http://", "https://")):
-        return http_filesystem.read_range(path, capture.offset, capture.length)
-    with FileSystems.open(path, compression_type="uncompressed") as f:
-        f.seek(capture.offset)
-        data = f.read(capture.length)
-    if len(data) != capture.length:
-        raise ValueError(f"wanted {capture.length} bytes at {capture.offset}, the file has {len(data)}")
-    return data
-
-
-def gunzip_member(data: bytes, limit: int) -> bytes:
-    """Decompress one gzip member, at most `limit` bytes of it (a bomb stops there), keeping what there
-    is of a member cut short (as a full scan does: the record then reads as truncated, and is counted
-    so)."""
-    return zlib.decompressobj(wbits=31).decompress(data, limit)
+    return object_store.read_range(record_path(base, capture.filename), capture.offset, capture.length)
 
 
 class _FetchLinked(beam.DoFn):
@@ -99,11 +91,15 @@ class _FetchLinked(beam.DoFn):
         self.counters = Counters("warc", STAT_NAMES)
         self.join_counters = Counters("join", _JOIN_COUNTS)
 
-    def _page(self, capture: Capture, stats: dict):
+    def _page(self, capture: Capture | Page, stats: dict):
         """The capture's page, or None (its record is not an HTML page); raises when it cannot be read."""
+        if isinstance(capture, Page):
+            return capture  # read whole by the scan already
         data = fetch_record(self.base, capture)
         stats["bytes_read"] += len(data)
-        raw = gunzip_member(data, self.max_body + _HEAD_SLACK) if data[:2] == b"\x1f\x8b" else data
+        # A record's byte range: its gzip member (or members: some writers split a record), at most the
+        # limit inflated (a bomb stops there), what there is of one cut short (then read as truncated).
+        raw = inflate(data, 31, self.max_body + _HEAD_SLACK) if data[:2] == b"\x1f\x8b" else data
         for rec in ArchiveIterator(io.BytesIO(raw), parse_http=False):
             stats["records"] += 1
             if rec.record_type != WarcRecordType.response:
@@ -132,7 +128,7 @@ class _FetchLinked(beam.DoFn):
             except Exception as e:  # noqa: BLE001 - a missing file, a bad range, a corrupt member: counted
                 stats["errors"] += 1
                 stats["records"] = stats["html"] = stats["truncated"] = 0  # a failed read is one error, nothing else
-                log.warning("%s@%d: cannot read record: %s", capture.filename, capture.offset, e)
+                log.warning("%s: cannot read record: %s", capture, e)
             if self.after_scan:  # the scan counted the record (heads only); add the bytes, a failed read, a cut-off body
                 self.counters.add({"bytes_read": stats["bytes_read"], "truncated": stats["truncated"],
                                    "errors": stats["errors"] if not stats["records"] else 0})

@@ -36,11 +36,25 @@ def _text(value: str) -> str:
         return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
+def _score(value) -> int | None:
+    """A score as dumps write it: an int, a float with no fraction (5.0), a string of digits ("5");
+    None for anything else (a boolean, 9.5, "lots", infinity)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 20:
+        return int(value)
+    return None
+
+
 def parse_submission(line: bytes | str | None, min_karma: int):
     """Classify one NDJSON line: (status, canonical URL, url, score, subreddit).
 
     status is KEPT, SELF, BELOW (score under min_karma) or INVALID (not JSON, JSON nested too deep to
-    parse, not an object, no http(s) URL, a score that is not an integer or is absurd; None stands
+    parse, not an object, no http(s) URL, a score that is not a whole number or is absurd; None stands
     for a line too long to read).
     """
     if line is None:
@@ -51,11 +65,11 @@ def parse_submission(line: bytes | str | None, min_karma: int):
         return INVALID, None, None, None, None
     if not isinstance(sub, dict):
         return INVALID, None, None, None, None
-    if sub.get("is_self") is True or str(sub.get("is_self")).lower() == "true":
+    if str(sub.get("is_self")).lower() in ("true", "1"):
         return SELF, None, None, None, None
-    url, score = sub.get("url"), sub.get("score")
+    url, score = sub.get("url"), _score(sub.get("score"))
     canon = canonical_url(url) if isinstance(url, str) else None
-    if canon is None or not isinstance(score, int) or isinstance(score, bool) or not -MAX_SCORE < score < MAX_SCORE:
+    if canon is None or score is None or not -MAX_SCORE < score < MAX_SCORE:
         return INVALID, None, None, None, None
     if score < min_karma:
         return BELOW, canon, url, score, None

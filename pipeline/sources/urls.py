@@ -62,6 +62,9 @@ def _host(hostname: str) -> str:
 
 
 def _slow_canonical(url: str) -> str | None:
+    # Browsers read "\\" as "/" in http(s) URLs (WHATWG): "https://a.com\\@b.com/" is a path on a.com,
+    # not user "a.com\\" at b.com, which is what urlsplit would make of it.
+    url = url.replace("\\", "/")
     try:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()

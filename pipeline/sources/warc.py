@@ -29,8 +29,8 @@ class _ReadWarcFile(beam.DoFn):
         stats = dict.fromkeys(STAT_NAMES, 0)
         try:
             if self.captures:
-                for capture in warc_captures(path, stats):
-                    yield canonical_url(capture.url), capture
+                for item in warc_captures(path, stats, self.max_body):  # Captures, or Pages of a file gzipped whole
+                    yield canonical_url(item.url), item
             else:
                 for page in warc_pages(path, stats, self.max_body):
                     yield page.canonical, page
@@ -47,9 +47,9 @@ class WarcSource(Block):
     name = "warc"
     funnel = ("warc.records", "warc.errors", "warc.truncated", "warc.bytes_read")
 
-    def captures(self, paths: list[str]) -> beam.PTransform:
+    def captures(self, paths: list[str], max_body: int = DEFAULT_MAX_BODY) -> beam.PTransform:
         """Scan mode's index, made on the fly: a Capture (file, offset, length) per page, heads only."""
-        return ReadEachFile(paths, _ReadWarcFile(True, DEFAULT_MAX_BODY))
+        return ReadEachFile(paths, _ReadWarcFile(True, max_body))
 
     def pages(self, paths: list[str], max_body: int = DEFAULT_MAX_BODY) -> beam.PTransform:
         """--no-links: every page, read whole (at most `max_body` bytes of a body)."""

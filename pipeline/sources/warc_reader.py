@@ -34,6 +34,8 @@ _WARC_LINE = re.compile(rb"WARC/\d\.\d+\r?\n")
 _RESYNC_WINDOW = 1 << 20
 _CC_CRAWL = re.compile(r"CC-MAIN-\d{4}-\d{2}")
 _PEEK = 4096
+# Compressions fastwarc cannot read: such a file is one counted error, never read as if it were plain.
+_OTHER_COMPRESSIONS = ((b"\x28\xb5\x2f\xfd", "zstd"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"\x04\x22\x4d\x18", "lz4"))
 _SNIFF_BYTES = 1 << 16
 DEFAULT_MAX_BODY = 5_000_000  # [extract] max_html_bytes: the readers read no more of a body than this
 RESPONSE, WARCINFO = WarcRecordType.response, WarcRecordType.warcinfo
@@ -219,7 +221,13 @@ def _file_size(path: str) -> int:
     return os.path.getsize(path) if "://" not in path else FileSystems.match([path])[0].metadata_list[0].size_in_bytes
 
 
-def _end_of_pass(stream, last_start: int | None, last_length: int | None, gzipped: bool, size: int) -> tuple[bool, int | None]:
+def _starts_member(stream, offset: int) -> bool:
+    stream.raw.seek(offset)  # a 3-byte look, not counted as data read
+    return stream.raw.read(3) == _GZIP_MAGIC
+
+
+def _end_of_pass(stream, pass_start: int, last_start: int | None, last_length: int | None, gzipped: bool,
+                 size: int) -> tuple[bool, int | None]:
     """When fastwarc ended a pass normally: (the last record is whole, where records it swallowed begin).
 
     A gzip file is cut short when the last record's member is incomplete; a record whose
@@ -229,7 +237,9 @@ def _end_of_pass(stream, last_start: int | None, last_length: int | None, gzippe
     if last_start is None:
         return True, None
     if gzipped:
-        return gzip_members_from(stream, last_start)
+        # The last record's member; when records share members (a WARC gzipped whole) a record's
+        # position is not a member start, and the walk starts where the pass did (always one).
+        return gzip_members_from(stream, last_start if _starts_member(stream, last_start) else pass_start)
     if last_length is not None and last_length > size - last_start:
         return True, _next_sync_point(stream, last_start + 1, gzipped)
     return True, None
@@ -251,18 +261,27 @@ def _scan(path: str, stats: dict, on_response, every_record: bool = False) -> It
     stream = CountingReader(FileSystems.open(path, compression_type="uncompressed"))
     try:
         size = _file_size(path)
-        gzipped = stream.read(2) == _GZIP_MAGIC[:2]
+        magic = stream.read(2) + stream.raw.read(4)  # the magic; the look past gzip's two bytes is not data
+        gzipped = magic[:2] == _GZIP_MAGIC[:2]
+        other = next((name for sig, name in _OTHER_COMPRESSIONS if magic.startswith(sig)), None)
+        if other:
+            stats["errors"] += 1
+            log.warning("%s: compressed with %s, which the WARC reader does not read (recompress it with gzip, per record)", path, other)
+            return
         pos, failed_at, seen = 0, -1, set()
         while pos is not None:
             last_start, last_length, truncated = None, None, False
             stream.seek(pos)
-            records = 0
+            records, at_pos = 0, 0
             try:
                 for rec in ArchiveIterator(stream, parse_http=False):
-                    if rec.stream_pos in seen:
+                    # Records inside one gzip member (a WARC gzipped whole) can share a stream position:
+                    # a record is its position and its place among those that share it.
+                    at_pos = at_pos + 1 if rec.stream_pos == last_start else 0
+                    if (rec.stream_pos, at_pos) in seen:
                         break  # a resumed pass has reached records an earlier pass read
                     last_start, last_length = rec.stream_pos, rec.content_length
-                    seen.add(last_start)
+                    seen.add((last_start, at_pos))
                     records += 1
                     rtype, item = rec.record_type, None
                     if rtype == RESPONSE:
@@ -279,8 +298,8 @@ def _scan(path: str, stats: dict, on_response, every_record: bool = False) -> It
                     stats["errors"] += 1
                     log.warning("%s: no WARC record in it (not a WARC file?)", path)
                     break
-                whole, swallowed = _end_of_pass(stream, last_start, last_length, gzipped, size)
-                if swallowed is not None and swallowed not in seen and swallowed > failed_at:
+                whole, swallowed = _end_of_pass(stream, pos, last_start, last_length, gzipped, size)
+                if swallowed is not None and (swallowed, 0) not in seen and swallowed > failed_at:
                     stats["errors"] += 1
                     log.warning("%s: the record at offset %s claims %s bytes, past the records after it; reading them again from %d",
                                 path, last_start, last_length, swallowed)
@@ -323,12 +342,31 @@ def warc_pages(path: str, stats: dict | None = None, max_body: int = DEFAULT_MAX
             yield item
 
 
-def warc_captures(path: str, stats: dict | None = None) -> Iterator[Capture]:
+def _range_addressable(path: str, starts: list[int]) -> bool:
+    """Whether each record can be fetched again by its (offset, length): records at distinct offsets,
+    each starting a gzip member (or, in a plain file, a WARC/ line) there. Not so in a WARC gzipped
+    whole, one member for all records. Every offset is checked in a local file; a remote one is
+    sampled (its first, second and last), each check being a request."""
+    if len(set(starts)) != len(starts):
+        return False
+    sample = starts if "://" not in path else sorted(set(starts[:2] + starts[-1:]))
+    with FileSystems.open(path, compression_type="uncompressed") as f:
+        for offset in sample:
+            f.seek(offset)
+            head = f.read(5)
+            if not (head.startswith(_GZIP_MAGIC) or head == b"WARC/"):
+                return False
+    return True
+
+
+def warc_captures(path: str, stats: dict | None = None, max_body: int = DEFAULT_MAX_BODY) -> Iterator[Capture | Page]:
     """The HTML 200 captures of one WARC file, as index entries (offset and length of each record).
 
     Only HTTP heads are read; scan mode joins these with the Reddit links and then fetches the few
     linked records again by byte range, so page bodies never go through the shuffle. A record's length
-    runs to the next record's start (every record's, in file order, once the whole file is read).
+    runs to the next record's start (every record's, in file order, once the whole file is read). A
+    file whose records cannot be fetched by range (gzipped whole) gives its Pages instead, read once
+    more in full.
     """
     stats = {} if stats is None else stats
 
@@ -344,6 +382,13 @@ def warc_captures(path: str, stats: dict | None = None) -> Iterator[Capture]:
         starts.append(offset)
         if item is not None:
             captures.append(item)
+    if starts and not _range_addressable(path, starts):
+        log.info("%s: records not addressable by byte range (a WARC gzipped whole?); reading its pages", path)
+        again: dict = {}
+        yield from warc_pages(path, again, max_body)
+        stats["bytes_read"] += again["bytes_read"]
+        stats["truncated"] += again["truncated"]
+        return
     starts.sort()
     ends = dict(zip(starts, starts[1:] + [_file_size(path)]))
     for c in captures:
