@@ -36,6 +36,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from webtext.cli import main as webtext_main
+from webtext.corpus_layout import MANIFEST
 
 DATA = Path(os.environ.get("WEBTEXT_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -69,12 +70,12 @@ def time_raw(pages, fn) -> float:
 def time_pipeline(warc, dump, out, stages: str) -> tuple[float, dict]:
     skip = [] if stages == "all" else ["--skip", "lang,quality,dedup"]
     start = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()):  # the funnel it prints; we read manifest.json
+    with contextlib.redirect_stdout(io.StringIO()):  # the funnel it prints; we read the manifest
         rc = webtext_main(["build-corpus", "--warcs", warc, "--reddit", dump, "--out", out, *skip,
                            "--direct_running_mode=in_memory", "--direct_num_workers=1"])
     elapsed = time.perf_counter() - start
     assert rc == 0
-    return elapsed, json.loads(Path(out, "manifest.json").read_text())["counters"]
+    return elapsed, json.loads(Path(out, MANIFEST).read_text())["counters"]
 
 
 def main():

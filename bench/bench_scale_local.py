@@ -47,6 +47,8 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from hostile import http_block, member, warc_record  # noqa: E402
 
+from webtext.corpus_layout import MANIFEST, SHARD_PREFIX  # noqa: E402
+
 RECORDS_PER_FILE = 2000
 
 
@@ -160,7 +162,7 @@ def timed_run(crawl: dict, out: Path, workers: int) -> tuple[float, float, dict]
     sampler.join()
     if proc.returncode:
         raise SystemExit(f"build-corpus failed:\n{err[-3000:]}")
-    return elapsed, peak[0], json.loads((out / "manifest.json").read_text())["counters"]
+    return elapsed, peak[0], json.loads((out / MANIFEST).read_text())["counters"]
 
 
 def shuffle_bytes(crawl: dict, out: Path) -> int:
@@ -191,7 +193,7 @@ def shuffle_bytes(crawl: dict, out: Path) -> int:
             assert build_corpus.main(["--warcs", *crawl["warcs"], "--reddit", crawl["dump"], "--out", str(out)]) == 0
     finally:
         beam.Pipeline.apply = original
-    return json.loads((out / "manifest.json").read_text())["counters"]["bench.shuffle_bytes"]
+    return json.loads((out / MANIFEST).read_text())["counters"]["bench.shuffle_bytes"]
 
 
 def dedup_rounds(corpus: Path) -> int | None:
@@ -201,7 +203,7 @@ def dedup_rounds(corpus: Path) -> int | None:
 
     import dedup_set
 
-    docs = [r for p in sorted(corpus.glob("part-*.parquet")) for r in pq.read_table(p).to_pylist()]
+    docs = [r for p in sorted(corpus.glob(f"{SHARD_PREFIX}*.parquet")) for r in pq.read_table(p).to_pylist()]
     for rounds in range(1, 9):
         _, _, counters = dedup_set.run(docs, {"max_rounds": rounds})
         if not counters.get("dedup.cc_not_converged"):

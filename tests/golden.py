@@ -24,6 +24,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import zstandard
 from warcio.archiveiterator import ArchiveIterator
+from webtext.corpus_layout import DROPPED_DIR, MANIFEST
 
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden"
@@ -81,7 +82,7 @@ def _row_digest(row: dict) -> str:
 
 def summarize(out: Path) -> dict:
     """The figures of a corpus folder that a behaviour-preserving change must not move."""
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads((out / MANIFEST).read_text())
 
     def shards(entries, folder):
         return {s["path"]: [[r["id"], _row_digest(r)] for r in pq.read_table(folder / s["path"]).to_pylist()] for s in entries}
@@ -89,7 +90,7 @@ def summarize(out: Path) -> dict:
     return {
         "counters": {k: v for k, v in manifest["counters"].items() if k not in TIMING_COUNTERS},
         "shards": shards(manifest["shards"], out),
-        "dropped_shards": shards(manifest["dropped_shards"] or [], out / "dropped"),
+        "dropped_shards": shards(manifest["dropped_shards"] or [], out / DROPPED_DIR),
     }
 
 

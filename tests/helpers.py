@@ -5,6 +5,7 @@ import json
 import pyarrow.parquet as pq
 
 from webtext.cli import main
+from webtext.corpus_layout import MANIFEST
 
 SKIP_ALL = ["--skip", "lang,quality,dedup"]
 
@@ -16,6 +17,6 @@ def run_build_corpus(args) -> int:
 
 def read_corpus(out):
     """(manifest, rows of every shard) of a corpus folder."""
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = json.loads((out / MANIFEST).read_text())
     rows = [r for s in manifest["shards"] for r in pq.read_table(out / s["path"]).to_pylist()]
     return manifest, rows

@@ -4,6 +4,7 @@ import pytest
 from helpers import SKIP_ALL, read_corpus as _corpus, run_build_corpus as _run
 
 from webtext.pipeline.sources.urls import is_wikipedia
+from webtext.corpus_layout import MANIFEST
 
 
 def test_real_crawls_give_every_eligible_page_once(real_run_inputs, tmp_path):
@@ -39,12 +40,14 @@ def test_sharding_is_deterministic_and_reruns_leave_no_stale_files(real_run_inpu
     out = tmp_path / "c"
     base = ["--warcs", *real_run_inputs["warcs"], "--reddit", real_run_inputs["dump"], "--out", str(out), *SKIP_ALL]
     out.mkdir()
-    (out / ".part-00000-of-00004.parquet.tmp-deadbeef").write_bytes(b"half a file from a crash")
-    (out / "part-00009-of-00010.parquet").write_bytes(b"an earlier run's shard")
+    (out / ".train-00000-of-00004.parquet.tmp-deadbeef").write_bytes(b"half a file from a crash")
+    (out / "train-00009-of-00010.parquet").write_bytes(b"an earlier run's shard")
+    (out / "part-00000-of-00001.parquet").write_bytes(b"a shard of the layout before")
+    (out / "manifest.json").write_text("{}")
     assert _run([*base, "--docs-per-shard", "10"]) == 0
     manifest, rows = _corpus(out)
     names = sorted(p.name for p in out.iterdir() if p.is_file())
-    assert names == sorted([s["path"] for s in manifest["shards"]] + ["manifest.json"])
+    assert names == sorted([s["path"] for s in manifest["shards"]] + [MANIFEST])
     assert len(manifest["shards"]) >= 3 and sum(s["rows"] for s in manifest["shards"]) == len(rows)
     first = {s["path"]: (out / s["path"]).read_bytes() for s in manifest["shards"]}
     assert _run([*base, "--docs-per-shard", "10"]) == 0

@@ -4,8 +4,9 @@ The figures were recorded (tests/golden.py) before the stage-contract redesign, 
 of them but added two counters (wikipedia.kept, dedup.kept: every filter counts what it keeps). They
 were re-recorded once since, on purpose: for the hostile-input work's `warc_truncated` column and its
 `warc.truncated` funnel counter (the rows, digested without that column, and every other counter were
-checked equal to the first recording). Every later change that alters them re-records them and says
-so in its commit.
+checked equal to the first recording), and for the dataset-readable folder layout (shards renamed
+train-*/dropped-*, rows and counters checked equal). Every later change that alters them re-records
+them and says so in its commit.
 """
 
 import json

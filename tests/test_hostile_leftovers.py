@@ -24,7 +24,8 @@ from webtext import atomic
 from webtext.cli import main as webtext
 from webtext.pipeline.core.document import doc_id
 from webtext.pipeline.sources.urls import canonical_url
-from webtext.tokenizer.encoding import save_tokenizer
+from webtext.tokenizer.encoding import META_FILE, save_tokenizer
+from webtext.corpus_layout import DEMO_INPUTS, MANIFEST
 
 
 def _corpus_run(tmp_path, pages, out, per_shard):
@@ -50,13 +51,13 @@ def test_a_rerun_with_other_inputs_leaves_no_stale_shard(data_dir, tmp_path):
         pytest.skip("the pages spread too evenly for this check")
     out = tmp_path / "out"
     assert _corpus_run(tmp_path, pages, out, 2) == 0
-    (out / ".part-00001-of-00004.parquet.tmp-99-dead").write_bytes(b"a crashed writer's half file")
+    (out / ".train-00001-of-00004.parquet.tmp-99-dead").write_bytes(b"a crashed writer's half file")
     assert _corpus_run(tmp_path, fewer, out, 2) == 0
     manifest, rows = read_corpus(out)
     assert manifest["counters"]["docs.written"] == len(rows) == len(fewer) == manifest["documents"]
-    assert sorted(p.name for p in out.iterdir() if p.name != "demo-inputs") == sorted(
-        [f"part-{i:05d}-of-00004.parquet" for i in range(4)] + ["manifest.json"])
-    empty = pq.read_table(out / f"part-{drop:05d}-of-00004.parquet")
+    assert sorted(p.name for p in out.iterdir() if p.name != DEMO_INPUTS) == sorted(
+        [f"train-{i:05d}-of-00004.parquet" for i in range(4)] + [MANIFEST])
+    empty = pq.read_table(out / f"train-{drop:05d}-of-00004.parquet")
     assert empty.num_rows == 0 and "text" in empty.column_names  # written, empty: the old one is gone
 
 
@@ -64,10 +65,10 @@ def _byte_tokenizer(folder: Path, **meta_changes) -> Path:
     ranks = {bytes([b]): b for b in range(256)}
     save_tokenizer(folder, ranks, name="bytes")
     if meta_changes:
-        meta = json.loads((folder / "tokenizer.json").read_text())
+        meta = json.loads((folder / META_FILE).read_text())
         meta.update(meta_changes)
         meta.pop("fingerprint", None)
-        (folder / "tokenizer.json").write_text(json.dumps(meta))
+        (folder / META_FILE).write_text(json.dumps(meta))
     return folder
 
 
@@ -79,9 +80,9 @@ def _small_corpus(folder: Path, texts) -> Path:
 
 def _ranks_lines(folder: Path, lines: list[str]) -> None:
     (folder / "tokenizer.tiktoken").write_text("\n".join(lines) + "\n")
-    meta = json.loads((folder / "tokenizer.json").read_text())
+    meta = json.loads((folder / META_FILE).read_text())
     meta.pop("fingerprint", None)
-    (folder / "tokenizer.json").write_text(json.dumps(meta))
+    (folder / META_FILE).write_text(json.dumps(meta))
 
 
 def _b64(b: bytes) -> str:
@@ -99,7 +100,7 @@ TOKENIZER_DAMAGE = {
     "catastrophic_pat_str": (lambda f: _byte_tokenizer(f, pat_str="(a+)+$"), "pat_str"),
     "pat_str_drops_text": (lambda f: _byte_tokenizer(f, pat_str="[a-z]+"), "pat_str"),
     "n_vocab_a_string": (lambda f: _byte_tokenizer(f, n_vocab="257"), "n_vocab"),
-    "not_json": (lambda f: (f / "tokenizer.json").write_text("{nope"), "not a webtext tokenizer.json"),
+    "not_json": (lambda f: (f / META_FILE).write_text("{nope"), "not a webtext tokenizer.json"),
 }
 
 

@@ -15,6 +15,7 @@ import pytest
 from helpers import read_corpus, run_build_corpus
 from object_stores import GcsServer, S3Server
 from test_scale import _cdxj_lines
+from webtext.corpus_layout import DROPPED_DIR, MANIFEST
 
 TIMING = {"extract.ms"}
 STAGES = ["--skip", "dedup", "--keep-dropped"]  # lang and quality on, so dropped/ has documents too
@@ -50,7 +51,7 @@ def _upload(store, crawl, dump) -> dict:
 
 
 def _remote_corpus(store, prefix: str) -> tuple[dict, list, list]:
-    manifest = json.loads(store.get(f"{prefix}/manifest.json"))
+    manifest = json.loads(store.get(f"{prefix}/{MANIFEST}"))
 
     def rows(folder, shards):
         return [r for s in shards for r in pq.read_table(io.BytesIO(store.get(f"{folder}/{s['path']}"))).to_pylist()]
@@ -60,7 +61,7 @@ def _remote_corpus(store, prefix: str) -> tuple[dict, list, list]:
 
 def _same_run(local_out, remote) -> None:
     local_manifest, local_rows = read_corpus(local_out)
-    local_dropped = [r for s in local_manifest["dropped_shards"] for r in pq.read_table(local_out / "dropped" / s["path"]).to_pylist()]
+    local_dropped = [r for s in local_manifest["dropped_shards"] for r in pq.read_table(local_out / DROPPED_DIR / s["path"]).to_pylist()]
     manifest, rows, dropped = remote
     assert rows == local_rows and len(rows) > 20
     assert dropped == local_dropped and dropped
@@ -79,9 +80,9 @@ def test_scan_mode_on_object_storage_equals_local(store, crawl, real_run_inputs,
     out = remote["base"].rsplit("/cc", 1)[0] + "/corpus"
     assert run_build_corpus(["--warcs", glob, "--reddit", remote["dump"], "--out", out, *STAGES, *store.beam_args]) == 0
     _same_run(local, _remote_corpus(store, "corpus"))
-    manifest = json.loads(store.get("corpus/manifest.json"))
-    expected = {f"corpus/{s['path']}" for s in manifest["shards"]} | {f"corpus/dropped/{s['path']}" for s in manifest["dropped_shards"]}
-    assert set(store.keys("corpus/")) == expected | {"corpus/manifest.json"}  # no temp file left behind
+    manifest = json.loads(store.get(f"corpus/{MANIFEST}"))
+    expected = {f"corpus/{s['path']}" for s in manifest["shards"]} | {f"corpus/{DROPPED_DIR}/{s['path']}" for s in manifest["dropped_shards"]}
+    assert set(store.keys("corpus/")) == expected | {f"corpus/{MANIFEST}"}  # no temp file left behind
 
 
 @pytest.mark.slow
@@ -95,7 +96,7 @@ def test_index_mode_reads_each_record_by_one_exact_ranged_get(store, crawl, real
     assert run_build_corpus(["--cc-index", remote["index"], "--cc-base", remote["base"], "--reddit", remote["dump"],
                              "--out", out, *STAGES, *store.beam_args]) == 0
     _same_run(local, _remote_corpus(store, "index-corpus"))
-    counters = json.loads(store.get("index-corpus/manifest.json"))["counters"]
+    counters = json.loads(store.get(f"index-corpus/{MANIFEST}"))["counters"]
     ranges = store.ranged_gets("crawl-data/")[before:]
     assert len(ranges) == counters["join.matched"] > 20  # one GET per record: the WARCs are never scanned
     spans = [tuple(map(int, r.removeprefix("bytes=").split("-"))) for r in ranges]

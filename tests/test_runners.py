@@ -34,7 +34,7 @@ def test_a_runner_without_counters_still_writes_rows_and_an_honest_manifest(data
     out = tmp_path / "first"
     assert run_build_corpus(["--out", str(out), "--skip", "lang,quality,dedup"]) == 0
     expected = read_corpus(out)[1]
-    stale = out / "part-00003-of-00009.parquet"
+    stale = out / "train-00003-of-00009.parquet"
     stale.write_bytes(b"an older run's shard")
     os.utime(stale, (1_000_000_000, 1_000_000_000))
     monkeypatch.setattr(fn_runner.RunnerResult, "metrics", no_metrics)
@@ -42,7 +42,7 @@ def test_a_runner_without_counters_still_writes_rows_and_an_honest_manifest(data
     manifest, rows = read_corpus(out)
     assert manifest["counters_available"] is False and manifest["counters"] == {}
     assert rows == expected and manifest["documents"] == len(rows)
-    assert not (out / "part-00003-of-00009.parquet").exists()  # older than the run: removed
+    assert not (out / "train-00003-of-00009.parquet").exists()  # older than the run: removed
 
 
 DATAFLOW = ["--runner=DataflowRunner", "--project=webtext-offline", "--region=us-central1", "--job_name=webtext-dry-run",

@@ -20,7 +20,8 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
 from webtext.cli import main as webtext
 from webtext.tokenizer import load_encoding
-from webtext.tokenizer.train_bpe import HF_FILE, train
+from webtext.tokenizer.hf_format import HF_FILE
+from webtext.tokenizer.train_bpe import train
 
 VOCAB = 3000
 EOT = "<|endoftext|>"
@@ -88,7 +89,7 @@ def llmc_read(path: Path) -> np.ndarray:
 def tiktoken_from_files(tokdir: Path, monkeypatch) -> tiktoken.Encoding:
     """Built with tiktoken's own loader and nothing of ours: the two saved files are all it needs."""
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", "")  # tiktoken's file cache is keyed by path; read the file itself
-    meta = json.loads((tokdir / "tokenizer.json").read_text())
+    meta = json.loads((tokdir / "webtext-tokenizer.json").read_text())
     ranks = tiktoken.load.load_tiktoken_bpe(str(tokdir / "tokenizer.tiktoken"))
     return tiktoken.Encoding("t", pat_str=meta["pat_str"], mergeable_ranks=ranks,
                              special_tokens=meta["special_tokens"], explicit_n_vocab=meta["n_vocab"])
@@ -117,9 +118,23 @@ def _numpy_encoder(enc):
     return lambda s: enc.encode_to_numpy(s, allowed_special=set(), disallowed_special=())
 
 
+def test_transformers_loads_the_tokenizer_folder_as_it_is(trained, articles, held_out):
+    """The folder is also a Hugging Face tokenizer: AutoTokenizer reads it and encodes as tiktoken."""
+    from transformers import AutoTokenizer
+
+    tokdir, _ = trained
+    hf = AutoTokenizer.from_pretrained(str(tokdir))
+    enc = load_encoding(tokdir)
+    for text in articles[:20] + held_out:
+        if EOT not in text:  # HF reads a literal "<|endoftext|>" as the token; the corpus tokenizer as text
+            assert hf(text, add_special_tokens=False)["input_ids"] == enc.encode_ordinary(text)
+    assert hf.eos_token == EOT and hf.eos_token_id == enc.eot_token
+    assert hf.decode(enc.encode_ordinary(held_out[0])) == held_out[0]
+
+
 def test_tokenizer_folder_layout(trained):
     tokdir, _ = trained
-    meta = json.loads((tokdir / "tokenizer.json").read_text())
+    meta = json.loads((tokdir / "webtext-tokenizer.json").read_text())
     assert meta["special_tokens"] == {EOT: VOCAB - 1} and meta["n_vocab"] == VOCAB
     assert meta["pat_str"] == r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
     assert meta["fingerprint"].startswith("sha256:")
@@ -134,7 +149,7 @@ def test_max_chars_samples_every_file(articles, tmp_path):
     corpus = write_corpus(tmp_path / "corpus", articles, files=4)
     assert webtext(["train-tokenizer", "--corpus", str(corpus), "--vocab-size", "600", "--max-chars", "40k",
                     "--out", str(tmp_path / "tok")]) == 0
-    seen = json.loads((tmp_path / "tok/tokenizer.json").read_text())["trained_on"]
+    seen = json.loads((tmp_path / "tok/webtext-tokenizer.json").read_text())["trained_on"]
     assert seen["files"] == 4 and 40_000 <= seen["chars"] < 40_000 + 4 * max(map(len, articles))
     assert seen["docs"] < len(articles) / 2
 
@@ -179,7 +194,7 @@ def test_meta_and_shard_layout(tokenized, trained, corpus_texts):
     meta = json.loads((out / "meta.json").read_text())
     n_docs = sum(t is not None for t in corpus_texts)
     assert meta["docs"] == n_docs and meta["null_texts_skipped"] == 1
-    assert meta["tokenizer_fingerprint"] == json.loads((trained[0] / "tokenizer.json").read_text())["fingerprint"]
+    assert meta["tokenizer_fingerprint"] == json.loads((trained[0] / "webtext-tokenizer.json").read_text())["fingerprint"]
     assert load_encoding(meta["tokenizer"]).n_vocab == VOCAB and meta["dtype"] == "uint16"
     assert [s["path"] for s in meta["sources"]] == ["part-000.parquet", "part-001.parquet", "part-002.parquet"]
     for split in ("train", "val"):

@@ -9,7 +9,6 @@ import pytest
 
 from webtext.tokenizer.shards import (
     HEADER_BYTES,
-    MAGIC_UINT16,
     MAGIC_UINT32,
     ShardError,
     ShardWriter,
@@ -40,7 +39,8 @@ def test_uint32_shard_for_vocabularies_past_65536(tmp_path):
     assert dtype_for_vocab(65536) == np.uint16 and dtype_for_vocab(65537) == np.uint32
     tokens = np.array([0, 65535, 65536, 100_255, 200_018])
     path = write_shard(tmp_path / "big.bin", tokens, n_vocab=200_019)
-    assert raw_header(path) == (MAGIC_UINT32, 1, 5) and MAGIC_UINT32 != MAGIC_UINT16
+    assert raw_header(path) == (20240801, 7, 5) == (MAGIC_UINT32, 7, 5)  # llm.c's uint32 token shard
+    assert 20240522 not in raw_header(path)  # llm.c's HellaSwag eval-file magic: never written
     assert path.stat().st_size == 1024 + 4 * 5
     assert read_header(path) == (np.dtype("<u4"), 5)
     assert open_shard(path).tolist() == tokens.tolist()
@@ -90,3 +90,56 @@ def test_damaged_shards_are_refused(tmp_path, damage, message):
 
 def test_header_is_1024_bytes():
     assert HEADER_BYTES == 1024
+
+
+def test_uint32_shards_of_the_old_magic_still_read(tmp_path):
+    """Shards written before llm.c's uint32 format was adopted: magic 20240522, version 1."""
+    tokens = np.array([7, 70_000, 3], dtype="<u4")
+    path = tmp_path / "old.bin"
+    header = np.zeros(256, dtype="<i4")
+    header[:3] = (20240522, 1, 3)
+    path.write_bytes(header.tobytes() + tokens.tobytes())
+    assert read_header(path) == (np.dtype("<u4"), 3) and open_shard(path).tolist() == [7, 70_000, 3]
+    header[:3] = (20240801, 1, 3)  # the new magic with the old version is damage
+    path.write_bytes(header.tobytes() + tokens.tobytes())
+    with pytest.raises(ShardError, match="version"):
+        read_header(path)
+
+
+LLMC_UINT32_READER = r"""
+/* A reader of llm.c's uint32 token shard, written from its documented format (llama3 branch,
+   dataloader.h): 256 int32 header ints, [0] magic 20240801, [1] version 7, [2] token count, then
+   the tokens as uint32. Prints the count and the sum of the tokens. */
+#include <stdio.h>
+#include <stdint.h>
+int main(int argc, char **argv) {
+    FILE *f = fopen(argv[1], "rb");
+    int32_t header[256];
+    if (!f || fread(header, sizeof(int32_t), 256, f) != 256) { fprintf(stderr, "short header\n"); return 1; }
+    if (header[0] != 20240801) { fprintf(stderr, "Bad magic in the data file\n"); return 2; }
+    if (header[1] != 7) { fprintf(stderr, "Bad version in data file\n"); return 3; }
+    uint64_t sum = 0; uint32_t t; long n = 0;
+    while (fread(&t, sizeof(uint32_t), 1, f) == 1) { sum += t; n++; }
+    if (n != header[2]) { fprintf(stderr, "token count mismatch\n"); return 4; }
+    printf("%ld %llu\n", n, (unsigned long long)sum);
+    return 0;
+}
+"""
+
+
+def test_an_independent_llmc_uint32_reader_reads_a_shard_of_a_vocabulary_past_65536(tmp_path):
+    import shutil
+    import subprocess
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    (tmp_path / "reader.c").write_text(LLMC_UINT32_READER)
+    subprocess.run([cc, "-O1", "-o", str(tmp_path / "reader"), str(tmp_path / "reader.c")], check=True)
+    tokens = np.random.default_rng(0).integers(0, 200_019, 5000)
+    path = write_shard(tmp_path / "big.bin", tokens, n_vocab=200_019)
+    out = subprocess.run([str(tmp_path / "reader"), str(path)], capture_output=True, text=True, check=True).stdout.split()
+    assert (int(out[0]), int(out[1])) == (5000, int(tokens.sum()))
+    bad = tmp_path / "eval_magic.bin"
+    bad.write_bytes(struct.pack("<i", 20240522) + path.read_bytes()[4:])  # llm.c's eval-file magic: refused
+    assert subprocess.run([str(tmp_path / "reader"), str(bad)], capture_output=True).returncode == 2

@@ -64,9 +64,12 @@ def tokenize_main(argv: list[str]) -> int:
                          "documents; 0 for none")
     ap.add_argument("--workers", type=int, default=0, metavar="N", help="encoding processes (default: every core)")
     ap.add_argument("--overwrite", action="store_true", help="replace the shards and meta.json already in BINDIR")
+    ap.add_argument("--format", default="llmc", choices=tc.FORMATS,
+                    help="llmc: llm.c shards (train_*.bin, val_*.bin, 1024-byte headers); nanogpt: nanoGPT's train.bin, "
+                         "val.bin (raw uint16) and meta.pkl, for nanoGPT's train.py as it is")
     args = ap.parse_args(argv)
     if args.workers < 0:
         raise UserError("--workers must be 0 (every core) or more")
     tc.tokenize_corpus(args.corpus, args.tokenizer, args.out, shard_tokens=args.shard_tokens,
-                       val_tokens=args.val_tokens, workers=args.workers or None, overwrite=args.overwrite)
+                       val_tokens=args.val_tokens, workers=args.workers or None, overwrite=args.overwrite, fmt=args.format)
     return 0

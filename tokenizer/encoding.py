@@ -1,9 +1,14 @@
 """The tokenizer folder: what a trained (or imported) BPE is on disk, and how tiktoken loads it.
 
-A tokenizer folder holds two files, and nothing else is needed to encode or decode:
+    tokenizer.tiktoken       tiktoken's ranks file: one line per token, base64(token bytes) SPACE rank
+    webtext-tokenizer.json   {"pat_str", "special_tokens": {"<|endoftext|>": id}, "n_vocab", "fingerprint", ...}
+    tokenizer.json           the same tokenizer in Hugging Face's format (hf_format.py), with
+    tokenizer_config.json    tokenizer_config.json and special_tokens_map.json: transformers'
+    special_tokens_map.json  AutoTokenizer.from_pretrained(TOKDIR) loads the folder as it is
 
-    tokenizer.tiktoken  tiktoken's ranks file: one line per token, base64(token bytes) SPACE rank
-    tokenizer.json      {"pat_str", "special_tokens": {"<|endoftext|>": id}, "n_vocab", "fingerprint", ...}
+The first two are all tiktoken needs to encode and decode exactly as the trainer did; the HF files are
+made from them and checked to encode alike. (Folders written before held our metadata in
+`tokenizer.json` and the trainer's HF file as `hf-tokenizer.json`; they still read.)
 
 A token's rank is its id, and for merged tokens it is also the merge priority (tiktoken's BPE merges the
 adjacent pair whose concatenation has the lowest rank). The fingerprint is a sha256 over the ranks file,
@@ -24,7 +29,8 @@ from webtext import atomic
 from webtext.errors import UserError
 
 RANKS_FILE = "tokenizer.tiktoken"
-META_FILE = "tokenizer.json"
+META_FILE = "webtext-tokenizer.json"
+LEGACY_META_FILE = "tokenizer.json"  # before the HF files took that name
 EOT = "<|endoftext|>"
 
 # GPT-2's pre-tokenizer split pattern (the one tiktoken's r50k_base/gpt2 use): contractions, letter runs,
@@ -100,11 +106,14 @@ def fingerprint(ranks_bytes: bytes, pat_str: str, special_tokens: dict[str, int]
 
 
 def save_tokenizer(tokdir: str | os.PathLike, ranks: dict[bytes, int], *, name: str, pat_str: str = GPT2_PAT_STR,
-                   extra: dict | None = None) -> dict:
+                   extra: dict | None = None, check_texts=()) -> dict:
     """Write a tokenizer folder; `<|endoftext|>` gets the id right after the last ranked token (GPT-2's 50256).
 
-    Returns the tokenizer.json contents.
+    The Hugging Face files are written from the same ranks, checked to encode `check_texts` exactly
+    as tiktoken does. Returns the webtext-tokenizer.json contents.
     """
+    from webtext.tokenizer.hf_format import write_hf_files
+
     check_ranks(ranks)
     tokdir = Path(tokdir)
     tokdir.mkdir(parents=True, exist_ok=True)
@@ -119,9 +128,34 @@ def save_tokenizer(tokdir: str | os.PathLike, ranks: dict[bytes, int], *, name: 
         "fingerprint": fingerprint(data, pat_str, special),
         **(extra or {}),
     }
+    write_hf_files(tokdir, meta, ranks, check_texts)
     atomic.write_bytes(tokdir / RANKS_FILE, data)
-    atomic.write_json(tokdir / META_FILE, meta, indent=2, ensure_ascii=False)
+    atomic.write_json(tokdir / META_FILE, meta, indent=2, ensure_ascii=False)  # last: the folder is complete
     return meta
+
+
+def meta_path(tokdir: str | os.PathLike) -> Path | None:
+    """The folder's webtext metadata: webtext-tokenizer.json, or (folders written before) a
+    tokenizer.json that is ours rather than Hugging Face's."""
+    tokdir = Path(tokdir)
+    if (tokdir / META_FILE).is_file():
+        return tokdir / META_FILE
+    legacy = tokdir / LEGACY_META_FILE
+    if legacy.is_file():
+        try:
+            if "pat_str" in json.loads(legacy.read_text(encoding="utf-8")):
+                return legacy
+        except (ValueError, UnicodeDecodeError, OSError):
+            return legacy  # not JSON: read_tokenizer says so, in one line
+    return None
+
+
+def tokenizer_files(tokdir: str | os.PathLike) -> list[Path]:
+    """Every file of a tokenizer folder that exists (what a copy of the folder must carry)."""
+    from webtext.tokenizer.hf_format import HF_FILE, TRANSFORMERS_FILES
+
+    names = (RANKS_FILE, META_FILE, LEGACY_META_FILE, HF_FILE, *TRANSFORMERS_FILES, "hf-tokenizer.json")
+    return [Path(tokdir) / n for n in dict.fromkeys(names) if (Path(tokdir) / n).is_file()]
 
 
 def read_tokenizer(tokdir: str | os.PathLike) -> tuple[dict, dict[bytes, int]]:
@@ -129,10 +163,10 @@ def read_tokenizer(tokdir: str | os.PathLike) -> tuple[dict, dict[bytes, int]]:
     tokdir = Path(tokdir)
     if not tokdir.is_dir():
         raise UserError(f"tokenizer folder {tokdir} does not exist")
-    for fname in (RANKS_FILE, META_FILE):
-        if not (tokdir / fname).is_file():
+    where = meta_path(tokdir)
+    for missing, fname in ((not (tokdir / RANKS_FILE).is_file(), RANKS_FILE), (where is None, META_FILE)):
+        if missing:
             raise UserError(f"tokenizer folder {tokdir} has no {fname} (make one with 'webtext train-tokenizer')")
-    where = tokdir / META_FILE
     try:
         meta = json.loads(where.read_text(encoding="utf-8"))
         pat_str, special, n_vocab = meta["pat_str"], meta["special_tokens"], meta["n_vocab"]
@@ -156,7 +190,7 @@ def read_tokenizer(tokdir: str | os.PathLike) -> tuple[dict, dict[bytes, int]]:
     if len(ranks) + len(special) != n_vocab or ids[-1] >= n_vocab:
         raise UserError(f"{tokdir}: n_vocab {n_vocab} but the files hold {len(ranks) + len(special)} tokens (ids up to {ids[-1]})")
     if meta.get("fingerprint") not in (None, fingerprint(data, pat_str, special)):
-        raise UserError(f"{tokdir}: fingerprint mismatch; {RANKS_FILE} and {META_FILE} do not belong together")
+        raise UserError(f"{tokdir}: fingerprint mismatch; {RANKS_FILE} and {where.name} do not belong together")
     return meta, ranks
 
 

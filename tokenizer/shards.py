@@ -2,13 +2,16 @@
 
 A shard is a 1024-byte header of 256 little-endian int32 followed by the tokens:
 
-    header[0] = magic    20240520 -> tokens are uint16 (llm.c's own format, vocabularies <= 65,536)
-                         20240522 -> tokens are uint32 (our extension for larger vocabularies)
-    header[1] = version  1
+    header[0] = magic    20240520 -> tokens are uint16, header[1] = version 1 (llm.c's GPT-2 format,
+                                     vocabularies up to 65,536)
+                         20240801 -> tokens are uint32, header[1] = version 7 (llm.c's format for
+                                     larger vocabularies, its llama3 branch's dataloader.h)
     header[2] = number of tokens in the file
 
 Every document in a shard is preceded by the end-of-text token, so a reader can split documents
-without any side file. llm.c and modded-nanogpt read the uint16 shards as they are.
+without any side file. llm.c and modded-nanogpt read the uint16 shards as they are, llm.c's uint32
+loader the uint32 ones. Shards this project wrote before with magic 20240522 (uint32, version 1)
+still read; that magic is llm.c's HellaSwag eval-file magic, so it is never written again.
 """
 
 from __future__ import annotations
@@ -23,9 +26,13 @@ from webtext.atomic import AtomicFile
 HEADER_INTS = 256
 HEADER_BYTES = HEADER_INTS * 4
 MAGIC_UINT16 = 20240520
-MAGIC_UINT32 = 20240522
-VERSION = 1
-_DTYPES = {MAGIC_UINT16: np.dtype("<u2"), MAGIC_UINT32: np.dtype("<u4")}
+MAGIC_UINT32 = 20240801
+MAGIC_UINT32_OLD = 20240522  # read, never written (see the module docstring)
+VERSION = 1  # of the uint16 format
+VERSION_UINT32 = 7
+# magic -> (token dtype, the version that goes with it)
+_FORMATS = {MAGIC_UINT16: (np.dtype("<u2"), VERSION), MAGIC_UINT32: (np.dtype("<u4"), VERSION_UINT32),
+            MAGIC_UINT32_OLD: (np.dtype("<u4"), 1)}
 
 
 class ShardError(ValueError):
@@ -34,7 +41,12 @@ class ShardError(ValueError):
 
 def dtype_for_vocab(n_vocab: int) -> np.dtype:
     """uint16 while every token id fits (ids < 65,536), else uint32."""
-    return _DTYPES[MAGIC_UINT16] if n_vocab <= 2**16 else _DTYPES[MAGIC_UINT32]
+    return np.dtype("<u2") if n_vocab <= 2**16 else np.dtype("<u4")
+
+
+def magic_and_version(dtype: np.dtype) -> tuple[int, int]:
+    """The header that llm.c expects for tokens of this dtype."""
+    return (MAGIC_UINT16, VERSION) if np.dtype(dtype).itemsize == 2 else (MAGIC_UINT32, VERSION_UINT32)
 
 
 class ShardWriter:
@@ -66,8 +78,7 @@ class ShardWriter:
             self.abort()
             raise ValueError(f"{self.count} tokens do not fit the header's int32 count; use smaller shards")
         header = np.zeros(HEADER_INTS, dtype="<i4")
-        header[0] = MAGIC_UINT16 if self.dtype.itemsize == 2 else MAGIC_UINT32
-        header[1] = VERSION
+        header[0], header[1] = magic_and_version(self.dtype)
         header[2] = self.count
         self._f.seek(0)
         self._f.write(header.tobytes())
@@ -102,11 +113,11 @@ def read_header(path: str | os.PathLike) -> tuple[np.dtype, int]:
         raise ShardError(f"{path}: {size} bytes is shorter than the {HEADER_BYTES}-byte header")
     header = np.fromfile(path, dtype="<i4", count=HEADER_INTS)
     magic, version, count = int(header[0]), int(header[1]), int(header[2])
-    if magic not in _DTYPES:
+    if magic not in _FORMATS:
         raise ShardError(f"{path}: bad magic {magic} (expected {MAGIC_UINT16} or {MAGIC_UINT32})")
-    if version != VERSION:
-        raise ShardError(f"{path}: unsupported version {version}")
-    dtype = _DTYPES[magic]
+    dtype, expected_version = _FORMATS[magic]
+    if version != expected_version:
+        raise ShardError(f"{path}: unsupported version {version} for magic {magic} (expected {expected_version})")
     expected = HEADER_BYTES + count * dtype.itemsize
     if size != expected:
         raise ShardError(f"{path}: header says {count} tokens ({expected} bytes) but the file has {size} bytes")

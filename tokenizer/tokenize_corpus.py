@@ -25,6 +25,7 @@ skips building a Python list of ints (a third of encode_ordinary's time). bench/
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 import os
 import sys
 import time
@@ -36,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from webtext import __version__, atomic
+from webtext.atomic import AtomicFile
 from webtext.errors import UserError
 from webtext.processes import die_with_parent
 from webtext.tokenizer import encoding, shards
@@ -129,6 +131,39 @@ class SplitWriter:
             self._writer = None
 
 
+class NanoGPTSplitWriter:
+    """One split as nanoGPT's prepare.py writes it: `<prefix>.bin`, the tokens as raw uint16 (no
+    header), one file for the split. The same interface as SplitWriter."""
+
+    def __init__(self, out_dir: Path, prefix: str, n_vocab: int, eot: int):
+        if n_vocab > 2**16:
+            raise UserError(f"--format nanogpt stores tokens as uint16 (nanoGPT's np.uint16 memmap); a vocabulary of "
+                            f"{n_vocab:,} needs llm.c's uint32 shards (--format llmc)")
+        self.path, self.n_vocab, self.eot = out_dir / f"{prefix}.bin", n_vocab, eot
+        self.tokens = self.docs = 0
+        self._out = None
+
+    def add(self, tokens: np.ndarray, docs: int) -> None:
+        if self._out is None:
+            self._out = AtomicFile(self.path, "wb")
+        self._out.file.write(tokens.astype("<u2", copy=False).tobytes())
+        self.tokens += tokens.size
+        self.docs += docs
+
+    def close(self) -> dict:
+        if self._out is None and self.tokens == 0:
+            return {"docs": 0, "tokens": 0, "shards": []}
+        self._out.commit()
+        return {"docs": self.docs, "tokens": self.tokens, "shards": [{"file": self.path.name, "tokens": self.tokens, "docs": self.docs}]}
+
+    def abort(self) -> None:
+        if self._out is not None:
+            self._out.abort()
+
+
+FORMATS = ("llmc", "nanogpt")
+
+
 def _chunks(files, chunk_bytes: int):
     """Arrow arrays of `text` grouped into chunks of about `chunk_bytes`, and each chunk's UTF-8 bytes."""
     chunk, size = [], 0
@@ -169,7 +204,8 @@ def _prepare_out(out: Path, overwrite: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for folder in (out, out / "tokenizer"):  # what a killed run left half-written
         atomic.remove_stale_temps(folder)
-    old = [p for p in out.iterdir() if p.name == "meta.json" or (p.suffix == ".bin" and p.name.startswith(("train_", "val_")))]
+    old = [p for p in out.iterdir() if p.name in ("meta.json", "meta.pkl", "train.bin", "val.bin")
+           or (p.suffix == ".bin" and p.name.startswith(("train_", "val_")))]
     if old and not overwrite:
         raise UserError(f"{out} already holds token shards or meta.json; pass --overwrite to replace them")
     (out / "meta.json").unlink(missing_ok=True)  # first, so a half-replaced folder never looks finished
@@ -180,8 +216,8 @@ def _prepare_out(out: Path, overwrite: bool) -> None:
 def _copy_tokenizer(tokdir: Path, out: Path) -> Path:
     dest = out / "tokenizer"
     dest.mkdir(exist_ok=True)
-    for name in (encoding.RANKS_FILE, encoding.META_FILE):
-        atomic.write_bytes(dest / name, (tokdir / name).read_bytes())
+    for path in encoding.tokenizer_files(tokdir):
+        atomic.write_bytes(dest / path.name, path.read_bytes())
     return dest
 
 
@@ -191,8 +227,9 @@ def default_workers() -> int:
 
 def tokenize_corpus(corpus_dir, tokdir, out_dir, *, shard_tokens: int = DEFAULT_SHARD_TOKENS,
                     val_tokens: int = DEFAULT_VAL_TOKENS, workers: int | None = None, overwrite: bool = False,
-                    chunk_bytes: int = CHUNK_BYTES, log=print) -> dict:
-    """Tokenize a corpus folder into BINDIR; returns the meta.json contents."""
+                    chunk_bytes: int = CHUNK_BYTES, log=print, fmt: str = "llmc") -> dict:
+    """Tokenize a corpus folder into BINDIR; returns the meta.json contents. `fmt` "llmc" writes llm.c
+    shards, "nanogpt" nanoGPT's train.bin/val.bin and meta.pkl."""
     t0 = time.time()
     if shard_tokens < 1 or shard_tokens >= 2**31:
         raise UserError(f"--shard-tokens must be between 1 and {2**31 - 1}")
@@ -207,8 +244,13 @@ def tokenize_corpus(corpus_dir, tokdir, out_dir, *, shard_tokens: int = DEFAULT_
     _prepare_out(out, overwrite)
     workers = workers or default_workers()
 
-    train = SplitWriter(out, "train", shard_tokens, n_vocab, eot)
-    val = SplitWriter(out, "val", shard_tokens, n_vocab, eot)
+    if fmt not in FORMATS:
+        raise UserError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if fmt == "nanogpt":
+        train, val = NanoGPTSplitWriter(out, "train", n_vocab, eot), NanoGPTSplitWriter(out, "val", n_vocab, eot)
+    else:
+        train = SplitWriter(out, "train", shard_tokens, n_vocab, eot)
+        val = SplitWriter(out, "val", shard_tokens, n_vocab, eot)
     max_val_docs = sum(f.rows for f in files) // 2
     val_open = val_tokens > 0 and max_val_docs > 0
     text_bytes = 0
@@ -232,10 +274,11 @@ def tokenize_corpus(corpus_dir, tokdir, out_dir, *, shard_tokens: int = DEFAULT_
         raise
 
     elapsed = time.time() - t0
+    header = shards.magic_and_version(shards.dtype_for_vocab(n_vocab)) if fmt == "llmc" else (None, None)
     meta = {
-        "format": "llm.c",
-        "magic": shards.MAGIC_UINT16 if shards.dtype_for_vocab(n_vocab).itemsize == 2 else shards.MAGIC_UINT32,
-        "version": shards.VERSION,
+        "format": "llm.c" if fmt == "llmc" else "nanogpt",
+        "magic": header[0],
+        "version": header[1],
         "dtype": str(shards.dtype_for_vocab(n_vocab)),  # '<u2' -> uint16
         "n_vocab": n_vocab,
         "eot_token": eot,
@@ -257,6 +300,8 @@ def tokenize_corpus(corpus_dir, tokdir, out_dir, *, shard_tokens: int = DEFAULT_
         "elapsed_s": round(elapsed, 3),
         "webtext_version": __version__,
     }
+    if fmt == "nanogpt":  # nanoGPT's train.py reads vocab_size from meta.pkl
+        atomic.write_bytes(out / "meta.pkl", pickle.dumps({"vocab_size": n_vocab, "eot_token": eot, "tokenizer": meta["tokenizer"]}))
     atomic.write_json(out / "meta.json", meta, indent=2)
     log(f"{meta['docs']:,} docs, {meta['tokens']:,} tokens ({len(splits['train']['shards'])} train + "
         f"{len(splits['val']['shards'])} val shards) from {text_bytes / 1e6:,.1f} MB of text in {elapsed:.1f} s "

@@ -21,11 +21,9 @@ from itertools import chain
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from webtext import atomic
 from webtext.errors import UserError
 from webtext.tokenizer import encoding
 
-HF_FILE = "hf-tokenizer.json"  # the trainer's own tokenizer, for HF users and for the side-by-side checks
 CHECK_CHARS = 2_000_000
 DEFAULT_VOCAB_SIZE = 50257  # GPT-2's: 256 bytes + 50,000 merges + <|endoftext|>
 DEFAULT_MIN_FREQUENCY = 2  # training text kept to compare tiktoken's encoding with the trainer's
@@ -111,15 +109,15 @@ def train(batches: Iterable[list[str]], vocab_size: int, out_dir: str | os.PathL
     # checked before <|endoftext|> is added: a page that contains that string literally is plain text to both
     plain = encoding.build_encoding({"pat_str": encoding.GPT2_PAT_STR, "special_tokens": {}, "n_vocab": len(ranks)}, ranks)
     checked = check_same_encoding(plain, hf, sample)
-    hf.add_special_tokens([encoding.EOT])  # gets id len(ranks), as save_tokenizer assigns it
     extra = {
         "vocab_size_requested": vocab_size,
         "trainer": f"huggingface tokenizers BpeTrainer (min_frequency={min_frequency})",
         "trained_on": {**(trained_on or {}), **counted},
         "checked_equal_to_trainer": {"docs": len(sample), "tokens": checked},
     }
-    meta = encoding.save_tokenizer(out_dir, ranks, name=name, extra=extra)
-    atomic.write_text(Path(out_dir) / HF_FILE, hf.to_str(pretty=True))
+    # The folder's Hugging Face files are made from the ranks (as for any tokenizer folder) and checked
+    # on the same sample to encode as tiktoken does, so they encode as this trainer did too.
+    meta = encoding.save_tokenizer(out_dir, ranks, name=name, extra=extra, check_texts=sample)
     return meta
 
 

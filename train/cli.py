@@ -36,7 +36,7 @@ _FLAGS = {
     "hardware": [
         ("--device", str, "auto, cpu, cuda, cuda:N or mps"),
         ("--dtype", str, "bf16 (autocast), fp16 (autocast + GradScaler), fp32, tf32 (fp32 with TF32 matmuls); "
-                         "auto: bf16 on GPUs that have it, fp32 on CPU"),
+                         "bfloat16, float16, float32 as in PyTorch and nanoGPT; auto: bf16 on GPUs that have it, fp32 on CPU"),
         ("--compile", None, "torch.compile the model"),
         ("--peak-flops", float, "peak FLOP/s per device for MFU (default: table or CPU probe)"),
     ],
@@ -51,6 +51,8 @@ _FLAGS = {
         ("--vocab-size", int, "vocabulary size (default: n_vocab of BINDIR/meta.json)"),
         ("--pad-vocab", int, "round the embedding rows up to a multiple of this for faster matmuls (1: off)"),
         ("--spike-z", float, "skip updates this many std above recent loss or gradient norm (0: off)"),
+        ("--init-from", str, "start from a Hugging Face GPT-2 folder (config.json + model.safetensors, e.g. from "
+                             "save_pretrained or webtext export-hf): its shape replaces --preset's"),
     ],
 }
 

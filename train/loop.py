@@ -24,6 +24,7 @@ from webtext.errors import UserError
 from webtext.train import checkpoint as ckpt_io
 from webtext.train.data import ShardStream, find_shards, read_meta
 from webtext.train.guard import SpikeGuard
+from webtext.train.hf_weights import load_hf_folder
 from webtext.train.metrics import MetricsLog, plot_losses
 from webtext.train.mfu import cpu_peak, flops_per_token, gpu_peak
 from webtext.train.model import GPT, GPTConfig
@@ -31,6 +32,8 @@ from webtext.train.presets import get_preset
 from webtext.tokenizer.shards import ShardError, open_shard
 
 DTYPES = ("bf16", "fp16", "fp32", "tf32")
+# PyTorch's and nanoGPT's names for the same precisions
+DTYPE_ALIASES = {"bfloat16": "bf16", "float16": "fp16", "half": "fp16", "float32": "fp32", "float": "fp32"}
 
 
 @dataclass
@@ -66,6 +69,7 @@ class TrainConfig:
     spike_z: float = 6.0
     peak_flops: float | None = None
     plot: bool = True
+    init_from: str | None = None        # a Hugging Face GPT-2 folder (config.json + model.safetensors) to start from
 
 
 def lr_at(step: int, peak: float, minimum: float, warmup: int, total: int) -> float:
@@ -87,10 +91,11 @@ def resolve_device_and_dtype(device: str, dtype: str, local_rank: int = 0) -> tu
     elif device not in ("cpu", "mps"):
         raise UserError(f"--device must be auto, cpu, cuda, cuda:N or mps, not {device!r}")
     dev = torch.device(device)
+    dtype = DTYPE_ALIASES.get(dtype, dtype)
     if dtype == "auto":
         dtype = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if dev.type == "cuda" else "fp32"
     if dtype not in DTYPES:
-        raise UserError(f"--dtype must be one of {', '.join(DTYPES)} or auto, not {dtype!r}")
+        raise UserError(f"--dtype must be one of {', '.join(DTYPES)} (or {', '.join(DTYPE_ALIASES)}) or auto, not {dtype!r}")
     if dtype == "bf16" and dev.type == "cuda" and not torch.cuda.is_bf16_supported():
         raise UserError(f"--dtype bf16: {torch.cuda.get_device_name(dev)} has no bfloat16; use fp16")
     if dtype == "tf32" and dev.type != "cuda":
@@ -158,7 +163,7 @@ class _Trainer:
             raise UserError(f"--data {cfg.data}: no train_*.bin token shards (run 'webtext tokenize' first)")
         self.meta = read_meta(cfg.data)
 
-        ckpt = None
+        ckpt, self.init_state = None, None
         if cfg.resume:
             found = ckpt_io.load_latest(self.out)
             if found is None:
@@ -174,6 +179,11 @@ class _Trainer:
             if was != cfg.preset:
                 raise UserError(f"{self.out} holds a --preset {was} run; resume it with --preset {was}")
             mcfg = GPTConfig(**ckpt["model_config"])
+        elif cfg.init_from:
+            mcfg, self.init_state = load_hf_folder(cfg.init_from, cfg.dropout)
+            n_vocab = _data_vocab(cfg, self.meta, self.train_paths, self.val_paths)
+            if n_vocab > mcfg.n_vocab:
+                raise UserError(f"--init-from has {mcfg.n_vocab:,} tokens; the data's vocabulary is {n_vocab:,}")
         else:
             n_vocab = _data_vocab(cfg, self.meta, self.train_paths, self.val_paths)
             rows = -(-n_vocab // cfg.pad_vocab) * cfg.pad_vocab if cfg.pad_vocab > 1 else n_vocab
@@ -193,7 +203,11 @@ class _Trainer:
         self.tokens_per_step = per_step * self.accum
 
         torch.manual_seed(cfg.seed)  # same initial weights on every rank
-        self.model = GPT(mcfg).to(self.device)
+        self.model = GPT(mcfg)
+        if self.init_state is not None and not ckpt:
+            self.model.load_state_dict(self.init_state)
+            self.log(f"initialised from {cfg.init_from}")
+        self.model.to(self.device)
         torch.manual_seed(cfg.seed + 1 + self.rank)  # a different dropout stream per rank
         if self.device.type == "cuda":
             torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = self.dtype == "tf32"

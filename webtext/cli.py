@@ -21,11 +21,12 @@ COMMANDS = {
     "train-on-shards": ("webtext.train.cli:train_main", "pretrain a GPT on token shards"),
     "estimate": ("webtext.train.estimate:main", "parameters, training FLOPs, PF-days and cost of a preset"),
     "sample": ("webtext.train.sample:main", "generate text from a checkpoint"),
+    "export-hf": ("webtext.train.export_hf:main", "write a trained run as a Hugging Face transformers folder"),
 }
 
 
 # Top-level modules of optional extras -> the extra that installs them.
-_EXTRAS = {"torch": "train", "matplotlib": "train"}
+_EXTRAS = {"torch": "train", "matplotlib": "train", "safetensors": "train"}
 
 
 def _usage() -> str:

@@ -24,7 +24,7 @@ import apache_beam as beam  # noqa: E402
 from apache_beam.io.filesystems import FileSystems  # noqa: E402
 from apache_beam.options.pipeline_options import StandardOptions  # noqa: E402
 
-from webtext.corpus_layout import DROPPED_DIR  # noqa: E402
+from webtext.corpus_layout import DEMO_INPUTS, DROPPED_DIR, DROPPED_PREFIX, SHARD_PREFIX  # noqa: E402
 from webtext.errors import UserError  # noqa: E402
 from webtext.pipeline.filters.lang import parse_langs  # noqa: E402
 from webtext.pipeline.io import files, object_store  # noqa: E402
@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     out = p.add_argument_group("output")
     out.add_argument("--out", metavar="DIR", help=f"corpus folder (default for the demo: ./{DEMO_OUT})")
     out.add_argument("--docs-per-shard", type=int, metavar="N", help=f"target documents per Parquet shard (default {d['write']['docs_per_shard']})")
-    out.add_argument("--keep-dropped", action="store_true", help="also write dropped documents, with drop_reason, under OUT/dropped/")
+    out.add_argument("--keep-dropped", action="store_true", help="also write dropped documents, with drop_reason, under OUT/_dropped/")
     stages = p.add_argument_group("stages (each flag writes its stage's config section; --config sets any key)")
     stages.add_argument("--min-karma", type=int, metavar="N", help=f"keep links whose submission score >= N (default {d['reddit']['min_karma']}, as WebText)")
     stages.add_argument("--skip", default="", metavar="STAGES", help=f"comma-separated stages to switch off: {', '.join(switchable(d))}")
@@ -115,7 +115,7 @@ def _inputs_from_args(args) -> tuple[Inputs, str]:
         from webtext.pipeline.demo.inputs import write_demo_inputs
 
         out = args.out or DEMO_OUT
-        warcs, dumps = write_demo_inputs(Path(out) / "demo-inputs")
+        warcs, dumps = write_demo_inputs(Path(out) / DEMO_INPUTS)
         return Inputs(warcs, dumps, demo=True), out
     if not args.out:
         raise UserError("--out DIR is required")
@@ -155,10 +155,12 @@ def _prepare_out(out: str) -> None:
             probe = os.path.join(out, f".write-test-{os.getpid()}")
             open(probe, "wb").close()
             os.remove(probe)
-        # A manifest marks a complete corpus: remove the old one before anything changes underneath it.
+        # A manifest marks a complete corpus: remove the old one before anything changes underneath it,
+        # and what a run of the previous folder layout left (its shards would read as corpus).
         path = manifest.manifest_path(out)
         if beam.io.filesystems.FileSystems.exists(path):
             beam.io.filesystems.FileSystems.delete([path])
+        manifest.remove_legacy(out)
     except OSError as e:
         raise UserError(f"cannot write to --out {out}: {e.strerror or e}") from None
 
@@ -184,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     FileSystems.set_options(options)  # s3:// and gs:// inputs are listed before the pipeline exists
     job = _job_from_args(args)
     if job.inputs.demo:
-        print(f"build-corpus: no inputs given, running the embedded demo ({job.out}/demo-inputs/)")
+        print(f"build-corpus: no inputs given, running the embedded demo ({job.out}/{DEMO_INPUTS}/)")
     _prepare_out(job.out)
 
     start = time.time()
@@ -198,16 +200,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         counters = manifest.read_counters(result, blocks)
     except Exception as e:  # noqa: BLE001 - a runner that cannot report metrics: say so, lose nothing else
-        logging.warning("the runner reports no counters (%s: %s); manifest.json says so", type(e).__name__, e)
+        logging.warning("the runner reports no counters (%s: %s); the manifest says so", type(e).__name__, e)
         counters = None
     write = job.config["write"]
-    folders = [(job.out, "docs.written")] + ([(f"{job.out}/{DROPPED_DIR}", "docs.dropped_written")] if write["keep_dropped"] else [])
-    for folder, written in folders:
+    folders = [(job.out, "docs.written", SHARD_PREFIX)]
+    if write["keep_dropped"]:
+        folders.append((f"{job.out}/{DROPPED_DIR}", "docs.dropped_written", DROPPED_PREFIX))
+    for folder, written, prefix in folders:
         if counters is not None:
-            manifest.remove_stale(folder, f"-of-{shard_count(counters.get(written, 0), write['docs_per_shard']):05d}.parquet")
+            manifest.remove_stale(folder, f"-of-{shard_count(counters.get(written, 0), write['docs_per_shard']):05d}.parquet", prefix)
         else:
-            manifest.remove_stale_before(folder, start)
-    dropped = manifest.list_shards(f"{job.out}/{DROPPED_DIR}") if write["keep_dropped"] else None
+            manifest.remove_stale_before(folder, start, prefix)
+    dropped = manifest.list_shards(f"{job.out}/{DROPPED_DIR}", DROPPED_PREFIX) if write["keep_dropped"] else None
     stage_names = [b.name for b in blocks]
     m = manifest.build_manifest(
         counters=counters if counters is not None else {},

@@ -1,4 +1,4 @@
-"""manifest.json: the funnel counters, the shard list and the options of one build-corpus run.
+"""_manifest.json: the funnel counters, the shard list and the options of one build-corpus run.
 
 Written last, atomically: a corpus folder with a manifest is complete; one without is not.
 """
@@ -12,7 +12,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import MetricsFilter
 
 from webtext import __version__, atomic
-from webtext.corpus_layout import MANIFEST, SHARD_PREFIX
+from webtext.corpus_layout import LEGACY, MANIFEST, SHARD_PREFIX
 from webtext.pipeline.core.counters import NAMESPACE
 
 
@@ -35,34 +35,49 @@ def read_counters(result, blocks) -> dict[str, int]:
     return ordered
 
 
-def list_shards(directory: str) -> list[dict]:
+def list_shards(directory: str, prefix: str = SHARD_PREFIX) -> list[dict]:
     """The shards under `directory` with their row counts and sizes (from the Parquet footers)."""
     shards = []
-    for m in sorted(FileSystems.match([f"{directory}/{SHARD_PREFIX}*.parquet"])[0].metadata_list, key=lambda m: m.path):
+    for m in sorted(FileSystems.match([f"{directory}/{prefix}*.parquet"])[0].metadata_list, key=lambda m: m.path):
         with FileSystems.open(m.path, compression_type="uncompressed") as f:
             rows = pq.ParquetFile(f).metadata.num_rows
         shards.append({"path": m.path.rsplit("/", 1)[-1], "rows": rows, "bytes": m.size_in_bytes})
     return shards
 
 
-def remove_stale(directory: str, keep_suffix: str) -> None:
+def _delete(paths: list[str]) -> None:
+    if paths:
+        FileSystems.delete(paths)
+
+
+def _matching(pattern: str) -> list:
+    try:
+        return FileSystems.match([pattern])[0].metadata_list
+    except Exception:  # noqa: BLE001 - a folder that does not exist holds nothing stale
+        return []
+
+
+def remove_legacy(out: str) -> None:
+    """Delete what a run of the layout before this one left in `out` (manifest.json, part-*.parquet,
+    dropped/part-*.parquet): readers of the folder would take those shards for corpus too."""
+    legacy_dropped = f"{out}/{LEGACY['dropped_dir']}/{LEGACY['shard_prefix']}*.parquet"
+    _delete([m.path for pattern in (f"{out}/{LEGACY['manifest']}", f"{out}/{LEGACY['shard_prefix']}*.parquet", legacy_dropped)
+             for m in _matching(pattern)])
+
+
+def remove_stale(directory: str, keep_suffix: str, prefix: str = SHARD_PREFIX) -> None:
     """Delete temp files of crashed runs and shards of an earlier run with another shard count (this
     run wrote every shard of its own count, so those are all fresh)."""
-    atomic.remove_stale_temps(directory, f"{SHARD_PREFIX}*")
-    parts = FileSystems.match([f"{directory}/{SHARD_PREFIX}*.parquet"])[0].metadata_list
-    stale = [m.path for m in parts if not m.path.endswith(keep_suffix)]
-    if stale:
-        FileSystems.delete(stale)
+    atomic.remove_stale_temps(directory, f"{prefix}*")
+    parts = _matching(f"{directory}/{prefix}*.parquet")
+    _delete([m.path for m in parts if not m.path.endswith(keep_suffix)])
 
 
-def remove_stale_before(directory: str, start: float) -> None:
+def remove_stale_before(directory: str, start: float, prefix: str = SHARD_PREFIX) -> None:
     """Without counters (a runner that reports none) the shard count of the run is unknown: delete the
     temp files and the shards last written before the run started (`start`, in seconds)."""
-    atomic.remove_stale_temps(directory, f"{SHARD_PREFIX}*")
-    parts = FileSystems.match([f"{directory}/{SHARD_PREFIX}*.parquet"])[0].metadata_list
-    stale = [m.path for m in parts if m.last_updated_in_seconds < start - 1]
-    if stale:
-        FileSystems.delete(stale)
+    atomic.remove_stale_temps(directory, f"{prefix}*")
+    _delete([m.path for m in _matching(f"{directory}/{prefix}*.parquet") if m.last_updated_in_seconds < start - 1])
 
 
 def manifest_path(out: str) -> str:

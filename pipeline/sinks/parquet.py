@@ -4,11 +4,11 @@ Shard of a document = hash of its id modulo the shard count, rows sorted by id i
 same inputs give byte-for-byte the same rows in the same files on every runner. Every shard of the
 count is written, an empty one too, so a re-run into the same folder replaces all of them. Each shard is
 written under a temporary name and renamed into place (webtext/atomic.py), so a crash never leaves a
-half file under a real name; manifest.json (sinks/manifest.py, written after the run) marks the
-corpus complete.
+half file under a real name; _manifest.json (sinks/manifest.py, written after the run) marks the
+corpus complete. Names: webtext/corpus_layout.py.
 
 Config [write]: docs_per_shard, keep_dropped (also write the dropped documents, with drop_reason,
-under OUT/dropped/).
+under OUT/_dropped/).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from webtext.atomic import atomic_write
-from webtext.corpus_layout import DROPPED_DIR, shard_name
+from webtext.corpus_layout import DROPPED_DIR, DROPPED_PREFIX, SHARD_PREFIX, shard_name
 from webtext.errors import UserError
 from webtext.pipeline.core.block import Block
 from webtext.pipeline.core.counters import counter
@@ -43,25 +43,26 @@ def write_parquet_atomic(path: str, rows: list[dict], schema: pa.Schema) -> int:
 
 
 class _WriteShard(beam.DoFn):
-    def __init__(self, out_dir: str, schema: pa.Schema, counter_name: str):
-        self.out_dir, self.schema = out_dir, schema
+    def __init__(self, out_dir: str, schema: pa.Schema, counter_name: str, prefix: str):
+        self.out_dir, self.schema, self.prefix = out_dir, schema, prefix
         self.c_docs = counter(counter_name)
 
     def process(self, element, num_shards):
         index, docs = element
         rows = sorted((d for d in docs if d is not None), key=lambda d: d["id"])
-        path = f"{self.out_dir}/{shard_name(index, num_shards)}"
+        path = f"{self.out_dir}/{shard_name(index, num_shards, self.prefix)}"
         write_parquet_atomic(path, [{k: d.get(k) for k in self.schema.names} for d in rows], self.schema)
         self.c_docs.inc(len(rows))
         yield path
 
 
 class WriteShards(beam.PTransform):
-    """Documents -> OUT/part-XXXXX-of-NNNNN.parquet; outputs the paths written."""
+    """Documents -> OUT/train-XXXXX-of-NNNNN.parquet (or another prefix); outputs the paths written."""
 
-    def __init__(self, out_dir: str, schema: pa.Schema, docs_per_shard: int, counter_name: str = "docs.written"):
+    def __init__(self, out_dir: str, schema: pa.Schema, docs_per_shard: int, counter_name: str = "docs.written",
+                 prefix: str = SHARD_PREFIX):
         super().__init__()
-        self.out_dir, self.schema = out_dir.rstrip("/"), schema
+        self.out_dir, self.schema, self.prefix = out_dir.rstrip("/"), schema, prefix
         self.docs_per_shard, self.counter_name = docs_per_shard, counter_name
 
     def expand(self, docs):
@@ -76,7 +77,7 @@ class WriteShards(beam.PTransform):
             (keyed, every_shard)
             | "WithEveryShard" >> beam.Flatten()
             | "GroupShards" >> beam.GroupByKey()
-            | "WriteShard" >> beam.ParDo(_WriteShard(self.out_dir, self.schema, self.counter_name), num_shards)
+            | "WriteShard" >> beam.ParDo(_WriteShard(self.out_dir, self.schema, self.counter_name, self.prefix), num_shards)
         )
 
 
@@ -96,4 +97,5 @@ class ParquetSink(Block):
         return WriteShards(out, SCHEMA, self.cfg["docs_per_shard"])
 
     def dropped(self, out: str) -> beam.PTransform:
-        return WriteShards(f"{out.rstrip('/')}/{DROPPED_DIR}", DROPPED_SCHEMA, self.cfg["docs_per_shard"], "docs.dropped_written")
+        return WriteShards(f"{out.rstrip('/')}/{DROPPED_DIR}", DROPPED_SCHEMA, self.cfg["docs_per_shard"], "docs.dropped_written",
+                           DROPPED_PREFIX)
