@@ -23,6 +23,7 @@ from webtext.atomic import remove_stale_temps
 from webtext.errors import UserError
 from webtext.train import checkpoint as ckpt_io
 from webtext.train.data import ShardStream, find_shards, read_meta
+from webtext.train.evaluate import byte_lengths, nll_and_bytes
 from webtext.train.guard import SpikeGuard
 from webtext.train.hf_weights import load_hf_folder
 from webtext.train.metrics import MetricsLog, plot_losses
@@ -101,6 +102,12 @@ def resolve_device_and_dtype(device: str, dtype: str, local_rank: int = 0) -> tu
     if dtype == "tf32" and dev.type != "cuda":
         raise UserError("--dtype tf32 needs a CUDA GPU (TF32 is a tensor-core format); use fp32")
     return dev, dtype
+
+
+def autocast_for(device: torch.device, dtype: str):
+    """A context factory: autocast to bf16/fp16 for those dtypes, nothing for fp32/tf32."""
+    amp = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(dtype)
+    return (lambda: torch.autocast(device.type, dtype=amp)) if amp else nullcontext
 
 
 def build_optimizer(model: torch.nn.Module, cfg: TrainConfig, lr: float, fused: bool) -> torch.optim.AdamW:
@@ -216,8 +223,7 @@ class _Trainer:
         self.warmup = cfg.warmup if cfg.warmup is not None else cfg.steps // 20
         self.opt = build_optimizer(self.model, cfg, self.peak_lr, fused=self.device.type == "cuda")
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.dtype == "fp16")
-        amp = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.dtype)
-        self.autocast = (lambda: torch.autocast(self.device.type, dtype=amp)) if amp else nullcontext
+        self.autocast = autocast_for(self.device, self.dtype)
         self.guard = SpikeGuard(z=cfg.spike_z)
         self.train_stream = ShardStream(self.train_paths, self.T, cfg.batch_size, rank=self.rank,
                                         world_size=self.world, seed=cfg.seed)
@@ -230,6 +236,7 @@ class _Trainer:
             except UserError as e:
                 self.log(f"note: no validation ({e})")
                 self.val_paths = []
+        self.byte_lengths = self._byte_lengths(mcfg.vocab_size) if self.val_paths else None
 
         fwd = torch.compile(self.model) if cfg.compile else self.model
         self.eval_model = fwd
@@ -250,6 +257,19 @@ class _Trainer:
                  f"per epoch; {len(self.val_paths)} val shard(s)" + ("" if self.val_paths else ": no validation"))
         self.log(f"run: {self.device} {self.dtype}, {self.tokens_per_step:,} tokens/step = {cfg.batch_size} x "
                  f"{self.T} x {self.accum} accum x {self.world} rank(s), steps {self.start_step + 1}..{cfg.steps}")
+
+    def _byte_lengths(self, rows: int) -> torch.Tensor | None:
+        """Byte length of each token, for validation bits per byte: from the tokenizer copy that
+        `webtext tokenize` keeps with the shards (meta.json names it); None, with a note, without one."""
+        tokdir = self.meta.get("tokenizer")
+        try:
+            if tokdir and Path(tokdir).is_dir():
+                return byte_lengths(tokdir, rows)
+        except UserError as e:
+            self.log(f"note: no bits per byte ({e})")
+            return None
+        self.log("note: no tokenizer folder named in the data's meta.json: validation reports no bits per byte")
+        return None
 
     def _restore(self, ckpt: dict) -> None:
         self.model.load_state_dict(ckpt["model"])
@@ -274,27 +294,29 @@ class _Trainer:
             return cpu_peak(self.dtype)  # the machine's; ranks on one host share it
         return None
 
+    def _sum_over_ranks(self, x: torch.Tensor) -> torch.Tensor:
+        if self.world > 1:
+            dist.all_reduce(x, op=dist.ReduceOp.SUM)
+        return x
+
     def _mean_over_ranks(self, x: torch.Tensor) -> torch.Tensor:
         if self.world > 1:
             dist.all_reduce(x, op=dist.ReduceOp.SUM)  # SUM, not AVG: gloo has no AVG
             x /= self.world
         return x
 
-    @torch.no_grad()
-    def evaluate(self) -> float:
-        """Mean loss over the first val_steps global batches of the validation shards, the same windows
-        every time and whatever the split of a global batch into ranks and micro-batches."""
+    def evaluate(self) -> tuple[float, float | None]:
+        """Mean loss and bits per byte over the first val_steps global batches of the validation shards,
+        the same windows every time and whatever the split of a global batch into ranks and micro-batches."""
         stream = ShardStream(self.val_paths, self.T, self.cfg.batch_size, rank=self.rank,
                              world_size=self.world, shuffle=False)
         n = max(1, min(self.cfg.val_steps * self.accum, stream.total // (self.cfg.batch_size * self.world)))
         self.model.eval()
-        total = torch.zeros((), device=self.device)
-        for _ in range(n):
-            x, y = (t.to(self.device) for t in stream.next_batch())
-            with self.autocast():
-                total += self.eval_model(x, y)[1].float()
+        sums = nll_and_bytes(self.eval_model, (stream.next_batch() for _ in range(n)), self.byte_lengths,
+                             self.device, self.autocast)
         self.model.train()
-        return float(self._mean_over_ranks(total / n))
+        nll, tokens, nbytes = self._sum_over_ranks(torch.tensor(sums, dtype=torch.float64, device=self.device)).tolist()
+        return nll / tokens, (nll / (math.log(2) * nbytes) if nbytes else None)
 
     def train_step(self) -> tuple[float, float, str | None]:
         """One optimizer step over grad_accum micro-batches; returns (loss, grad norm, skip reason)."""
@@ -349,7 +371,7 @@ class _Trainer:
         log = MetricsLog(metrics_path) if self.master else None
         if self.start_step >= cfg.steps:
             self.log(f"note: the run already has {self.start_step} steps; raise --steps to train further")
-        first_loss = last_loss = val_loss = None
+        first_loss = last_loss = val_loss = val_bpb = None
         t_last = time.perf_counter()
         for step in range(self.start_step + 1, cfg.steps + 1):
             lr = lr_at(step, self.peak_lr, self.min_lr, self.warmup, cfg.steps)
@@ -371,12 +393,12 @@ class _Trainer:
             last_loss = loss
             is_val = bool(self.val_paths) and cfg.val_every > 0 and (step % cfg.val_every == 0 or step == cfg.steps)
             if is_val:
-                rec["val_loss"] = val_loss = self.evaluate()
+                rec["val_loss"], rec["val_bpb"] = val_loss, val_bpb = self.evaluate()
             if log:
                 log.write(rec)
             if step == self.start_step + 1 or step % cfg.log_every == 0 or step == cfg.steps or is_val or reason:
                 mfu = f" | mfu {rec['mfu'] * 100:.1f}%" if rec["mfu"] is not None else ""
-                val = f" | val {val_loss:.4f}" if is_val else ""
+                val = f" | val {val_loss:.4f}" + (f" ({val_bpb:.3f} bits/byte)" if val_bpb else "") if is_val else ""
                 skip = f" | SKIPPED ({reason})" if reason else ""
                 self.log(f"step {step}/{cfg.steps} | loss {loss:.4f}{val} | lr {lr:.2e} | grad {grad_norm:.3f} | "
                          f"{tps:,.0f} tok/s{mfu} | {dt * 1000:.0f} ms{skip}")
@@ -393,7 +415,7 @@ class _Trainer:
         if any(counts.values()):
             self.log("skipped updates: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
         self.log(f"done: {self.out}")
-        return {"first_loss": first_loss, "last_loss": last_loss, "val_loss": val_loss, "skipped": dict(counts),
+        return {"first_loss": first_loss, "last_loss": last_loss, "val_loss": val_loss, "val_bpb": val_bpb, "skipped": dict(counts),
                 "steps": cfg.steps, "params": self.model.num_params(), "flops_per_token": self.fpt}
 
     def close(self) -> None:

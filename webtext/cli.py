@@ -14,6 +14,7 @@ from webtext.errors import UserError
 
 # name -> ("module:function", one-line help). Each function takes argv (list[str]) and returns an exit code.
 COMMANDS = {
+    "run": ("webtext.run_pipeline:main", "dumps and WARCs to a trained, evaluated model, from one TOML (default: the demo)"),
     "build-corpus": ("webtext.pipeline.run.build_corpus:main", "build a WebText-style Parquet corpus (Apache Beam)"),
     "train-quality-classifier": ("webtext.pipeline.run.train_classifier:main", "train the GPT-3-style fastText quality classifier"),
     "train-tokenizer": ("webtext.tokenizer.cli:train_tokenizer_main", "train a byte-level BPE on a corpus"),
@@ -22,6 +23,7 @@ COMMANDS = {
     "estimate": ("webtext.train.estimate:main", "parameters, training FLOPs, PF-days and cost of a preset"),
     "sample": ("webtext.train.sample:main", "generate text from a checkpoint"),
     "export-hf": ("webtext.train.export_hf:main", "write a trained run as a Hugging Face transformers folder"),
+    "eval": ("webtext.train.evaluate:main", "loss, perplexity and bits per byte of a model on shards or a corpus"),
 }
 
 
