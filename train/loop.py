@@ -318,11 +318,16 @@ class _Trainer:
         nll, tokens, nbytes = self._sum_over_ranks(torch.tensor(sums, dtype=torch.float64, device=self.device)).tolist()
         return nll / tokens, (nll / (math.log(2) * nbytes) if nbytes else None)
 
+    def _to_device(self, t: torch.Tensor) -> torch.Tensor:
+        if self.device.type == "cuda":  # a pinned host copy lets the transfer overlap the previous step's kernels
+            return t.pin_memory().to(self.device, non_blocking=True)
+        return t.to(self.device)
+
     def train_step(self) -> tuple[float, float, str | None]:
         """One optimizer step over grad_accum micro-batches; returns (loss, grad norm, skip reason)."""
         loss_sum = torch.zeros((), device=self.device)
         for micro in range(self.accum):
-            x, y = (t.to(self.device, non_blocking=True) for t in self.train_stream.next_batch())
+            x, y = (self._to_device(t) for t in self.train_stream.next_batch())
             last = micro == self.accum - 1
             sync = self.train_model.no_sync() if self.world > 1 and not last else nullcontext()
             with sync:
@@ -387,6 +392,8 @@ class _Trainer:
                    "tokens": step * self.tokens_per_step, "dt_ms": dt * 1000}
             if self.scaler.is_enabled():
                 rec["loss_scale"] = self.scaler.get_scale()
+            if self.device.type == "cuda":  # the high-water mark so far: what sizes the largest batch that fits
+                rec["gpu_mem_gb"] = torch.cuda.max_memory_allocated(self.device) / 1e9
             if reason:
                 rec["skipped"] = reason
             first_loss = loss if first_loss is None else first_loss

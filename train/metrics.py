@@ -1,7 +1,8 @@
 """RUNDIR/metrics.jsonl (one JSON object per optimizer step) and RUNDIR/loss.png.
 
 Each line has at least `step`, `loss`, `lr`, `grad_norm`, `tokens_per_s`, `mfu`; steps with a
-validation pass add `val_loss` and `val_bpb` (bits per byte; null without a tokenizer), skipped updates add `skipped` (the reason). Floats are written with
+validation pass add `val_loss` and `val_bpb` (bits per byte; null without a tokenizer), CUDA runs
+`gpu_mem_gb` (peak allocated so far), skipped updates add `skipped` (the reason). Floats are written with
 Python's shortest round-trip repr, so a resumed run can be compared bit for bit with an uninterrupted
 one; non-finite values become null (JSON has no NaN).
 
