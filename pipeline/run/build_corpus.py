@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     src = p.add_argument_group("inputs")
-    src.add_argument("--warcs", nargs="+", metavar="PATH", help="WARC files or globs (.warc.gz, .warc; local, gs://, s3://)")
+    src.add_argument("--warcs", nargs="+", metavar="PATH", help="WARC files or globs (.warc.gz, .warc; local, https://, gs://, s3://)")
     src.add_argument("--reddit", nargs="+", metavar="PATH", help="Pushshift/Arctic Shift submission dumps or globs (.zst, .xz, .gz, .bz2, plain NDJSON)")
     src.add_argument("--no-links", action="store_true", help="no Reddit join: every HTML page of the WARCs (GPT-3's filtered-CC path)")
     src.add_argument("--crawl", metavar="CC-MAIN-YYYY-WW", help="read the WARCs of this Common Crawl crawl (its warc.paths.gz, from --cc-base)")
