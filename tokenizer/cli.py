@@ -21,7 +21,7 @@ def train_tokenizer_main(argv: list[str]) -> int:
     ap.add_argument("--out", required=True, metavar="TOKDIR", help="tokenizer folder to write (tokenizer.tiktoken, tokenizer.json)")
     ap.add_argument("--vocab-size", type=count, default=DEFAULT_VOCAB_SIZE, metavar="N",
                     help="tokens in all, <|endoftext|> included (default: %(default)s, GPT-2's)")
-    ap.add_argument("--max-chars", type=count, metavar="N", help="train on a sample of about N characters, drawn from every file")
+    ap.add_argument("--max-chars", type=count, metavar="N", help="train on a sample of about N characters, drawn from every file (default: all the text)")
     ap.add_argument("--min-frequency", type=int, default=DEFAULT_MIN_FREQUENCY, metavar="N", help="a pair must occur N times to be merged")
     ap.add_argument("--progress", action="store_true", help="show the trainer's progress bars")
     args = ap.parse_args(argv)

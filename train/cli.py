@@ -44,7 +44,7 @@ _FLAGS = {
         ("--seed", int, "seed of the initial weights, dropout and data order"),
         ("--val-every", int, "validation loss every N steps (0: never)"),
         ("--val-steps", int, "global batches (steps' worth of tokens) per validation pass"),
-        ("--log-every", int, "progress line every N steps"),
+        ("--log-every", int, "log line every N steps (between them a progress line shows step, tokens/s, ETA)"),
         ("--checkpoint-every", int, "checkpoint every N steps (and at the end)"),
         ("--keep-checkpoints", int, "keep the newest K checkpoints (0: all)"),
         ("--resume", None, "continue from the newest checkpoint in RUNDIR"),

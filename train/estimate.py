@@ -12,24 +12,26 @@ N is the exact count of the preset's shapes, except that for GPT-3 rows the pape
 count differs by under 0.4% (e.g. gpt3-small: 125,226,240 exact, 125M published, 2.61 vs 2.60
 PF-days). `--exact` uses the exact count throughout.
 
-Cost, as in the seed's arithmetic: GPU-hours = FLOPs / (GPU peak FLOP/s * utilisation) / 3600, times a
-price per GPU-hour. The defaults are the seed's: an A10G at 250 TFLOP/s, $10/hour for an 8-GPU
-instance ($1.25 per GPU-hour), utilisation 1.0 -- so 3,000 PF-days cost $360K. Real runs reach
-30-50% MFU; pass --utilization to see what that does to the bill.
+Cost: GPU-hours = FLOPs / (GPU peak FLOP/s * utilisation) / 3600, times a price per GPU-hour. The
+defaults: an NVIDIA H100 SXM at its dense bf16 peak, 989 TFLOP/s (no 2:4 sparsity: training does not
+use it), at 40% MFU (what well-tuned GPT pretraining reaches: 30-50%), $2.50 per GPU-hour (an on-demand
+cloud H100). The older arithmetic of an A10G, 250 TFLOP/s at 100%, is `--gpu-flops 250T --gpu-price
+1.25 --utilization 1` (3,000 PF-days for $360K).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 
-from webtext.cli_args import parse_count
+from webtext.cli_args import ArgumentParser, parse_count
 from webtext.errors import UserError
 from webtext.train.presets import PRESETS, get_preset, preset_params
 
 PF_DAY = 1e15 * 86400  # FLOPs in a petaflop/s-day
-SEED_GPU_FLOPS = 250e12  # A10G, as the seed has it
-SEED_GPU_PRICE = 10.0 / 8  # $10/hour for an 8-GPU G5 instance
+DEFAULT_GPU = "H100 SXM, dense bf16"
+DEFAULT_GPU_FLOPS = 989e12  # NVIDIA's datasheet, without sparsity (train/mfu.py's table has the same figure)
+DEFAULT_GPU_PRICE = 2.50  # $ per GPU-hour, on-demand
+DEFAULT_MFU = 0.40
 
 
 def training_flops(params: float, tokens: float) -> float:
@@ -46,8 +48,8 @@ def cost(flops: float, gpu_flops: float, gpu_price: float, utilization: float = 
     return {"gpu_hours": gpu_hours, "gpu_days": gpu_hours / 24, "usd": gpu_hours * gpu_price}
 
 
-def estimate(preset: str, tokens: float = 300e9, gpu_flops: float = SEED_GPU_FLOPS,
-             gpu_price: float = SEED_GPU_PRICE, utilization: float = 1.0, vocab_size: int | None = None,
+def estimate(preset: str, tokens: float = 300e9, gpu_flops: float = DEFAULT_GPU_FLOPS,
+             gpu_price: float = DEFAULT_GPU_PRICE, utilization: float = DEFAULT_MFU, vocab_size: int | None = None,
              exact: bool = False) -> dict:
     p = get_preset(preset)
     params = preset_params(preset, vocab_size)
@@ -62,14 +64,15 @@ def estimate(preset: str, tokens: float = 300e9, gpu_flops: float = SEED_GPU_FLO
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="webtext estimate", description="Parameters, training FLOPs (6ND), "
-                                 "PF-days and cost of a preset.")
-    ap.add_argument("--preset", required=True, help=", ".join(PRESETS))
+    ap = ArgumentParser(prog="webtext estimate", description="Parameters, training FLOPs (6ND), "
+                        "PF-days and cost of a preset.")
+    ap.add_argument("--preset", required=True, metavar="NAME", help=", ".join(PRESETS))
     ap.add_argument("--tokens", default="300B", help="training tokens: 300e9 or 300B (default 300B, as GPT-3)")
-    ap.add_argument("--gpu-flops", default=str(SEED_GPU_FLOPS),
-                    help="peak FLOP/s of one GPU, e.g. 989e12 or 989T (default 250T: the seed's A10G)")
-    ap.add_argument("--gpu-price", type=float, default=SEED_GPU_PRICE, help="$ per GPU-hour (default 1.25)")
-    ap.add_argument("--utilization", type=float, default=1.0, help="achieved fraction of peak, MFU (default 1.0)")
+    ap.add_argument("--gpu-flops", default="989T",
+                    help=f"peak FLOP/s of one GPU, e.g. 989e12 or 312T (default 989T: {DEFAULT_GPU})")
+    ap.add_argument("--gpu-price", type=float, default=DEFAULT_GPU_PRICE, help="$ per GPU-hour")
+    ap.add_argument("--utilization", type=float, default=DEFAULT_MFU,
+                    help="achieved fraction of the peak, MFU (well-tuned GPT pretraining: 0.3-0.5)")
     ap.add_argument("--vocab-size", type=int, help="vocabulary (default: the paper's)")
     ap.add_argument("--exact", action="store_true", help="use the exact parameter count, not the paper's rounded one")
     ap.add_argument("--json", action="store_true", help="one JSON object (keys params, flops, pf_days, ...)")
@@ -88,7 +91,8 @@ def main(argv: list[str]) -> int:
     print(f"tokens          {r['tokens']:.3E}")
     print(f"training FLOPs  {r['flops']:.2E}   (6 x N x D)")
     print(f"PF-days         {r['pf_days']:.2E}")
-    print(f"GPU time        {r['gpu_days']:,.1f} GPU-days at {r['gpu_flops'] / 1e12:,.0f} TFLOP/s x "
-          f"{r['utilization']:.0%} utilisation")
+    gpu = f" ({DEFAULT_GPU})" if r["gpu_flops"] == DEFAULT_GPU_FLOPS else ""
+    print(f"GPU time        {r['gpu_days']:,.1f} GPU-days at {r['gpu_flops'] / 1e12:,.0f} TFLOP/s{gpu} x "
+          f"{r['utilization']:.0%} MFU")
     print(f"cost            ${r['usd']:,.0f} at ${r['gpu_price_per_hour']:.2f} per GPU-hour")
     return 0

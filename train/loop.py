@@ -30,6 +30,7 @@ from webtext.train.metrics import MetricsLog, plot_losses
 from webtext.train.mfu import cpu_peak, flops_per_token, gpu_peak
 from webtext.train.model import GPT, GPTConfig
 from webtext.train.presets import get_preset
+from webtext.train.progress import StepProgress
 from webtext.tokenizer.shards import ShardError, open_shard
 
 DTYPES = ("bf16", "fp16", "fp32", "tf32")
@@ -159,6 +160,8 @@ class _Trainer:
 
     def log(self, msg: str) -> None:
         if self.master:
+            if getattr(self, "progress", None) is not None:
+                self.progress.before_log()
             print(msg, flush=True)
 
     def setup(self) -> None:
@@ -377,6 +380,7 @@ class _Trainer:
         if self.start_step >= cfg.steps:
             self.log(f"note: the run already has {self.start_step} steps; raise --steps to train further")
         first_loss = last_loss = val_loss = val_bpb = None
+        self.progress = StepProgress(cfg.steps, self.start_step) if self.master else None
         t_last = time.perf_counter()
         for step in range(self.start_step + 1, cfg.steps + 1):
             lr = lr_at(step, self.peak_lr, self.min_lr, self.warmup, cfg.steps)
@@ -403,6 +407,7 @@ class _Trainer:
                 rec["val_loss"], rec["val_bpb"] = val_loss, val_bpb = self.evaluate()
             if log:
                 log.write(rec)
+                self.progress.update(step, tps)
             if step == self.start_step + 1 or step % cfg.log_every == 0 or step == cfg.steps or is_val or reason:
                 mfu = f" | mfu {rec['mfu'] * 100:.1f}%" if rec["mfu"] is not None else ""
                 val = f" | val {val_loss:.4f}" + (f" ({val_bpb:.3f} bits/byte)" if val_bpb else "") if is_val else ""
@@ -416,6 +421,7 @@ class _Trainer:
             t_last = time.perf_counter()  # validation, checkpoints and plots are not counted as training time
         if log:
             log.close()
+        self.progress = None
         if self.world > 1:
             dist.barrier()  # nobody tears the process group down while rank 0 still writes
         counts = self.guard.counts

@@ -19,9 +19,9 @@ def _json(path: Path) -> dict:
 
 
 def _funnel(manifest: dict) -> list[str]:
-    counters = manifest.get("counters", {})
-    width = max(map(len, counters), default=0)
-    return ["```", *(f"{name:<{width}}  {value:>12,}" for name, value in counters.items()), "```"]
+    from webtext.pipeline.run.funnel import funnel, render
+
+    return ["```", render(funnel(manifest)).rstrip("\n"), "```"] if manifest else ["(no manifest)"]
 
 
 def _steps(state: dict) -> list[str]:
@@ -45,7 +45,8 @@ def write_summary(run: Path, state: dict, config_name: str) -> Path:
              f"Written {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())} from {config_name}.", "",
              "## Corpus", "",
              f"{manifest.get('documents', 0):,} documents in {len(manifest.get('shards', []))} Parquet shard(s) "
-             f"under `corpus/` (build-corpus, {manifest.get('elapsed_s', 0)} s). The funnel:", "",
+             f"under `corpus/` (build-corpus, {manifest.get('elapsed_s', 0)} s; plots and the dataset card in "
+             "`corpus/_report/`). The funnel:", "",
              *_funnel(manifest), "",
              "## Tokens", "",
              f"Tokenizer: byte-level BPE, {tok.get('n_vocab', 0):,} tokens (`tokenizer/`, fingerprint "

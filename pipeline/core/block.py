@@ -53,12 +53,24 @@ class Block:
 
     name            stage-list entry, config section and counter prefix
     counter_prefix  when the counters use another prefix than the name (the writer counts docs.*)
-    funnel          counters the manifest reports even when nothing was counted (as 0)
+    funnel          every counter of the stage: the manifest reports each even when nothing was counted (as 0)
+
+    How the funnel (sinks/funnel.py) reads the counters, so any stage renders without code of its own:
+    flow_in         the counter of what came into the stage (None: flow_out plus the losses)
+    flow_out        the counter of what went on (None: `<prefix>.kept`, else flow_in minus the losses)
+    losses          counters of what the stage let go, shown as its drop reasons (besides `<prefix>.dropped*`)
+    errors          counters of damaged input or failed work, highlighted when not 0 (besides `*.errors`)
+    histograms      counter prefixes whose counters are one distribution (`<prefix>.<bucket>`), shown on one line
     """
 
     name: ClassVar[str]
     counter_prefix: ClassVar[str | None] = None
     funnel: ClassVar[tuple[str, ...]] = ()
+    flow_in: ClassVar[str | None] = None
+    flow_out: ClassVar[str | None] = None
+    losses: ClassVar[tuple[str, ...]] = ()
+    errors: ClassVar[tuple[str, ...]] = ()
+    histograms: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, cfg: dict | None = None):
         self.cfg = cfg or {}
@@ -66,6 +78,12 @@ class Block:
     @classmethod
     def prefix(cls) -> str:
         return cls.counter_prefix or cls.name
+
+    @classmethod
+    def funnel_counters(cls, cfg: dict) -> tuple[str, ...]:
+        """The counters the manifest shows for this stage even at 0; `cfg` is its section (a stage whose
+        counters depend on its settings, such as the quality rules that are on, overrides this)."""
+        return cls.funnel
 
     @classmethod
     def validate(cls, cfg: dict) -> None:
@@ -90,6 +108,10 @@ class Filter(Block):
     """
 
     batch_size: int = 1
+
+    @classmethod
+    def funnel_counters(cls, cfg: dict) -> tuple[str, ...]:
+        return (f"{cls.prefix()}.kept", *cls.funnel)
 
     def __init__(self, cfg: dict | None = None):
         super().__init__(cfg)

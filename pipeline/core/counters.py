@@ -9,12 +9,33 @@ from __future__ import annotations
 
 from apache_beam.metrics import Metrics
 
+from webtext.pipeline.core import live_counts
+
 NAMESPACE = "webtext"
 
 
-def counter(name: str):
+class _Counter:
+    """A Beam counter that also feeds the local progress line (core/live_counts.py)."""
+
+    __slots__ = ("name", "beam")
+
+    def __init__(self, name: str):
+        self.name, self.beam = name, Metrics.counter(NAMESPACE, name)
+
+    def __getstate__(self):
+        return self.name
+
+    def __setstate__(self, name):
+        self.__init__(name)
+
+    def inc(self, n: int = 1) -> None:
+        self.beam.inc(n)
+        live_counts.add(self.name, n)
+
+
+def counter(name: str) -> _Counter:
     """The Beam counter `name` in webtext's namespace (e.g. counter("reddit.lines").inc())."""
-    return Metrics.counter(NAMESPACE, name)
+    return _Counter(name)
 
 
 class Counters:

@@ -17,7 +17,7 @@ group, in an LSH bucket, and as the label connected components assigns (the comp
 Counters: dedup.exact and dedup.fuzzy (documents dropped: names fixed before the stage contract, so
 the split counts them there rather than as dedup.dropped.<reason>), dedup.kept, dedup.clusters
 (clusters of two or more documents, exact and fuzzy together: one keeper each), dedup.cc_not_converged
-(see components.py).
+(see components.py), dedup.cluster_size.<2 | 3-4 | 5-8 ...> (clusters by size, for the report).
 
 Config [dedup] (run/default_config.toml documents every key).
 """
@@ -41,6 +41,19 @@ from webtext.pipeline.dedup.minhash import SCHEMES, Sketcher, band_keys, dedup_f
 MAX_NUM_PERM = 4096
 EXACT, FUZZY = "exact", "fuzzy"  # drop reasons: drop_reason dedup.exact / dedup.fuzzy
 _CLUSTERS = counter("dedup.clusters")
+CLUSTER_SIZE = "dedup.cluster_size"  # a histogram: dedup.cluster_size.<bucket>, clusters by their size
+
+
+def size_bucket(n: int) -> str:
+    """The histogram bucket of a cluster of `n` documents: 2, 3-4, 5-8, 9-16, ... (powers of two)."""
+    if n <= 2:
+        return str(n)
+    hi = 1 << (n - 1).bit_length()
+    return f"{hi // 2 + 1}-{hi}"
+
+
+def _count_cluster_size(kv):
+    counter(f"{CLUSTER_SIZE}.{size_bucket(1 + kv[1])}").inc()
 
 
 def node(doc: dict) -> tuple:
@@ -239,7 +252,11 @@ class Dedup(Block):
     """docs -> (kept, dropped)."""
 
     name = "dedup"
-    funnel = ("dedup.exact", "dedup.fuzzy", "dedup.clusters")
+    funnel = ("dedup.exact", "dedup.fuzzy", "dedup.kept", "dedup.clusters", "dedup.cc_not_converged")
+    flow_out = "dedup.kept"
+    losses = ("dedup.exact", "dedup.fuzzy")
+    errors = ("dedup.cc_not_converged",)
+    histograms = (CLUSTER_SIZE,)
 
     @classmethod
     def validate(cls, cfg: dict) -> None:
@@ -315,6 +332,12 @@ class _Dedup(beam.PTransform):
             {"dups": dups, "fuzzy": fuzzy, "root": roots}
             | "join clusters" >> beam.CoGroupByKey()
             | "final keepers" >> beam.FlatMap(_final_keeper)
+        )
+        _ = (  # the report's cluster sizes: a keeper and the documents dropped in its place
+            drops
+            | "by keeper" >> beam.Map(lambda d: (d[1][1], 1))
+            | "cluster sizes" >> beam.CombinePerKey(sum)
+            | "count sizes" >> beam.Map(_count_cluster_size)
         )
         return (
             {"doc": docs | "key by id" >> beam.Map(lambda d: (d["id"], d)), "drop": drops}

@@ -81,7 +81,11 @@ class Extract(Block):
     """Page records -> documents with trafilatura's text, title and date."""
 
     name = "extract"
-    funnel = ("extract.empty", "extract.errors", "extract.timeouts", "extract.too_large")
+    funnel = ("extract.pages", "extract.empty", "extract.errors", "extract.timeouts", "extract.too_large", "extract.docs",
+              "extract.ms")
+    flow_in, flow_out = "extract.pages", "extract.docs"
+    losses = ("extract.empty", "extract.errors", "extract.timeouts", "extract.too_large")
+    errors = ("extract.timeouts",)
 
     @classmethod
     def validate(cls, cfg: dict) -> None:

@@ -36,6 +36,7 @@ def parent_domains(host: str):
 
 class UrlFilter(Filter):
     name = "urlfilter"
+    funnel = ("urlfilter.dropped.blocked_host",)
 
     @classmethod
     def validate(cls, cfg: dict) -> None:

@@ -29,8 +29,10 @@ from webtext.errors import UserError  # noqa: E402
 from webtext.pipeline.filters.lang import parse_langs  # noqa: E402
 from webtext.pipeline.io import files, object_store  # noqa: E402
 from webtext.pipeline.run import config as config_io  # noqa: E402
+from webtext.pipeline.run import progress  # noqa: E402
 from webtext.pipeline.run.beam_options import pipeline_options  # noqa: E402
 from webtext.pipeline.run.graph import CorpusJob, Inputs, build, run_blocks  # noqa: E402
+from webtext.pipeline.run.funnel import failed_inputs, funnel, render  # noqa: E402
 from webtext.pipeline.run.stages import switchable  # noqa: E402
 from webtext.pipeline.sinks import manifest  # noqa: E402
 from webtext.pipeline.sinks.parquet import shard_count  # noqa: E402
@@ -49,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     src = p.add_argument_group("inputs")
-    src.add_argument("--warcs", nargs="+", metavar="PATH", help="WARC files or globs (.warc.gz, .warc; local, gs://, s3://)")
+    src.add_argument("--warcs", nargs="+", metavar="PATH", help="WARC files or globs (.warc.gz, .warc; local, https://, gs://, s3://)")
     src.add_argument("--reddit", nargs="+", metavar="PATH", help="Pushshift/Arctic Shift submission dumps or globs (.zst, .xz, .gz, .bz2, plain NDJSON)")
     src.add_argument("--no-links", action="store_true", help="no Reddit join: every HTML page of the WARCs (GPT-3's filtered-CC path)")
     src.add_argument("--crawl", metavar="CC-MAIN-YYYY-WW", help="read the WARCs of this Common Crawl crawl (its warc.paths.gz, from --cc-base)")
@@ -71,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     stages.add_argument("--quality-threshold", type=float, metavar="P", help="keep documents whose quality score >= P (default: GPT-3's Pareto rule)")
     stages.add_argument("--config", metavar="TOML", help="stage settings overriding the defaults (see pipeline/run/default_config.toml)")
     p.add_argument("--verbose", "-v", action="store_true", help="log Beam's progress")
+    p.add_argument("--quiet", "-q", action="store_true", help="no live progress line (for logs; without a terminal "
+                   "the line is printed every 30 s instead of redrawn)")
+    p.add_argument("--no-report", dest="report", action="store_false", help="do not write OUT/_report/ "
+                   "(report.md, plots, dataset card; webtext report OUT writes it later)")
     return p
 
 
@@ -166,11 +172,8 @@ def _prepare_out(out: str) -> None:
 
 
 def _print_summary(job: CorpusJob, m: dict) -> None:
-    c = m["counters"]
-    width = max(map(len, c)) if c else 10
-    print(f"\nfunnel ({m['elapsed_s']:.1f}s):")
-    for name, value in c.items():
-        print(f"  {name:<{width}}  {value:>12,}")
+    print()
+    print(render(funnel(m), f"funnel ({m['elapsed_s']:.1f}s)", color=sys.stdout.isatty()))
     print(f"\n{m['documents']:,} documents in {len(m['shards'])} shard(s) under {job.out}/")
     for s in m["shards"][:5]:
         print(f"  {s['path']}  {s['rows']:,} rows  {s['bytes']:,} bytes")
@@ -186,14 +189,17 @@ def main(argv: list[str] | None = None) -> int:
     FileSystems.set_options(options)  # s3:// and gs:// inputs are listed before the pipeline exists
     job = _job_from_args(args)
     if job.inputs.demo:
-        print(f"build-corpus: no inputs given, running the embedded demo ({job.out}/{DEMO_INPUTS}/)")
+        print(f"build-corpus: no inputs given, running the embedded demo ({job.out}/{DEMO_INPUTS}/); its WARC holds "
+              "one deliberately broken record, so expect one warning about it and warc.errors 1", flush=True)
     _prepare_out(job.out)
 
     start = time.time()
     p = beam.Pipeline(options=options)
     build(p, job)
-    result = p.run()
-    result.wait_until_finish()
+    runner = options.view_as(StandardOptions).runner
+    with progress.maybe(not args.quiet and progress.is_local(runner), len(job.inputs.warcs) if not job.inputs.cc_index else 0):
+        result = p.run()
+        result.wait_until_finish()
     elapsed = time.time() - start
 
     blocks = run_blocks(job)
@@ -231,4 +237,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     manifest.write_manifest(job.out, m)
     _print_summary(job, m)
+    failed = failed_inputs(funnel(m)) if counters is not None else None
+    if failed:
+        print(f"build-corpus: error: {failed}", file=sys.stderr)
+        return 1
+    if args.report:
+        from webtext.pipeline.report.report import write_report
+
+        print(f"report: {write_report(job.out, m)}")
     return 0

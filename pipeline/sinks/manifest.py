@@ -26,8 +26,9 @@ def read_counters(result, blocks) -> dict[str, int]:
         counted[c.key.metric.name] = counted.get(c.key.metric.name, 0) + int(value or 0)
     ordered: dict[str, int] = {}
     for block in blocks:
-        for name in block.funnel:
-            ordered[name] = counted.pop(name, 0)
+        for name in block.funnel_counters(block.cfg):
+            if name not in ordered:
+                ordered[name] = counted.pop(name, 0)
         prefix = block.prefix() + "."
         for name in sorted(n for n in counted if n.startswith(prefix)):
             ordered[name] = counted.pop(name)

@@ -87,6 +87,11 @@ class ParquetSink(Block):
     name = "write"
     counter_prefix = "docs"
     funnel = ("docs.written",)
+    flow_in = flow_out = "docs.written"
+
+    @classmethod
+    def funnel_counters(cls, cfg: dict) -> tuple[str, ...]:
+        return (*cls.funnel, "docs.dropped_written") if cfg.get("keep_dropped") else cls.funnel
 
     @classmethod
     def validate(cls, cfg: dict) -> None:

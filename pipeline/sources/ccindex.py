@@ -169,7 +169,10 @@ class IndexSource(Block):
     records are under a few MB, and a length is how many bytes one fetch reads)."""
 
     name = "index"
-    funnel = ("index.entries", "index.invalid", "index.unsafe_filename", "index.errors")
+    funnel = ("index.entries", "index.skipped", "index.invalid", "index.unsafe_filename", "index.errors")
+    flow_in = "index.entries"
+    losses = ("index.skipped", "index.invalid", "index.unsafe_filename")
+    errors = ("index.unsafe_filename",)
 
     @classmethod
     def validate(cls, cfg: dict) -> None:

@@ -186,7 +186,10 @@ class Join(Block):
     """The join stage: one page record per URL, from links x captures or (--no-links) pages alone."""
 
     name = "join"
-    funnel = ("join.matched",)
+    funnel = ("join.matched", "join.duplicate_captures", "join.links_without_page", "join.fetch_failed")
+    flow_in, flow_out = "reddit.urls", "join.matched"  # the links; with --no-links there are none
+    losses = ("join.links_without_page", "join.fetch_failed")
+    errors = ("join.fetch_failed",)
 
     def linked(self, base: str = "", after_scan: bool = False, max_body: int = DEFAULT_MAX_BODY) -> beam.PTransform:
         """{"links": ..., "captures": ...} -> page records of the linked URLs (at most `max_body`

@@ -130,7 +130,9 @@ class RedditLinks(Block):
     Config [reddit]: min_karma (WebText's 3)."""
 
     name = "reddit"
-    funnel = ("reddit.lines", "reddit.invalid", "reddit.errors", "reddit.kept")
+    funnel = ("reddit.lines", "reddit.invalid", "reddit.self", "reddit.below_karma", "reddit.kept", "reddit.errors", "reddit.urls")
+    flow_in, flow_out = "reddit.lines", "reddit.kept"  # submissions; reddit.urls: the distinct links among them
+    losses = ("reddit.invalid", "reddit.self", "reddit.below_karma")
 
     @classmethod
     def validate(cls, cfg: dict) -> None:

@@ -15,6 +15,7 @@ from webtext.pipeline.sources.urls import canonical_url
 from webtext.pipeline.sources.warc_reader import DEFAULT_MAX_BODY, STAT_NAMES, warc_captures, warc_pages
 
 log = logging.getLogger(__name__)
+_REPORT_EVERY = 256  # pages
 
 
 class _ReadWarcFile(beam.DoFn):
@@ -25,27 +26,41 @@ class _ReadWarcFile(beam.DoFn):
         self.captures, self.max_body = captures, max_body
         self.counters = Counters("warc", ("files", *STAT_NAMES))
 
+    def _items(self, path: str, stats: dict):
+        if self.captures:
+            for item in warc_captures(path, stats, self.max_body):  # Captures, or Pages of a file gzipped whole
+                yield canonical_url(item.url), item
+        else:
+            for page in warc_pages(path, stats, self.max_body):
+                yield page.canonical, page
+
+    def _report(self, stats: dict, reported: dict) -> None:
+        self.counters.add({k: v - reported[k] for k, v in stats.items()})
+        reported.update(stats)
+
     def process(self, path: str):
         stats = dict.fromkeys(STAT_NAMES, 0)
+        reported = dict(stats)
         try:
-            if self.captures:
-                for item in warc_captures(path, stats, self.max_body):  # Captures, or Pages of a file gzipped whole
-                    yield canonical_url(item.url), item
-            else:
-                for page in warc_pages(path, stats, self.max_body):
-                    yield page.canonical, page
+            for n, item in enumerate(self._items(path, stats), 1):
+                if n % _REPORT_EVERY == 0:  # a large file moves the counters (and the progress line) as it is read
+                    self._report(stats, reported)
+                yield item
         except Exception as e:  # noqa: BLE001 - an unreadable file is counted, the run goes on
             stats["errors"] += 1
             log.warning("%s: unreadable WARC file: %s", path, e)
         finally:
-            self.counters.add({"files": 1, **stats})
+            self._report(stats, reported)
+            self.counters.add({"files": 1})
 
 
 class WarcSource(Block):
     """WARC files (paths already expanded) -> (canonical URL, item) for every HTML 200 response."""
 
     name = "warc"
-    funnel = ("warc.records", "warc.errors", "warc.truncated", "warc.bytes_read")
+    funnel = ("warc.files", "warc.records", "warc.html", "warc.errors", "warc.truncated", "warc.bytes_read")
+    flow_in, flow_out = "warc.records", "warc.html"
+    errors = ("warc.truncated",)
 
     def captures(self, paths: list[str], max_body: int = DEFAULT_MAX_BODY) -> beam.PTransform:
         """Scan mode's index, made on the fly: a Capture (file, offset, length) per page, heads only."""

@@ -315,7 +315,9 @@ def _scan(path: str, stats: dict, on_response, every_record: bool = False, size:
                 # Resume after the last record that parsed (or after the previous failure point).
                 if last_start is not None or failed_at < 0:
                     stats["errors"] += 1
-                    log.warning("%s: broken record or stream after offset %s: %s", path, last_start, e)
+                    where = f"after the record at offset {last_start}" if last_start is not None else \
+                        ("at its start (not a WARC file?)" if pos == 0 and not seen else f"at offset {pos}")
+                    log.warning("%s: broken record or stream %s: %s", path, where, e)
                 resume_from = max(pos + 1, (last_start if last_start is not None else pos) + 1, failed_at + 1)
                 failed_at = resume_from
                 pos = _next_sync_point(stream, resume_from, gzipped)

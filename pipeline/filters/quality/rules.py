@@ -21,6 +21,12 @@ def all_rules() -> list[Rule]:
     return [r for family in FAMILIES for r in family.rules]
 
 
+def active_rules(config: dict) -> list[str]:
+    """The names of the rules that run under `config` (the `[quality]` table), in order."""
+    return [r.name for family in FAMILIES if config[family.name]["enabled"] for r in family.rules
+            if r.name not in config["disabled_rules"]]
+
+
 def apply_rules(text: str, config: dict) -> tuple[str | None, str]:
     """(name of the first rule `text` fails or None, the text as the rules leave it).
 

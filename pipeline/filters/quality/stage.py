@@ -19,7 +19,7 @@ import os
 from webtext.errors import UserError
 from webtext.pipeline.core.block import Drop, Filter
 from webtext.pipeline.filters.quality import classifier
-from webtext.pipeline.filters.quality.rules import FAMILY_NAMES, all_rules, apply_rules
+from webtext.pipeline.filters.quality.rules import FAMILY_NAMES, active_rules, all_rules, apply_rules
 
 _NOT_FRACTIONS = ("min_mean_word_length", "max_mean_word_length")  # the only float thresholds above 1
 KEEP_RULES = ("pareto", "threshold")
@@ -35,6 +35,13 @@ class QualityFilter(Filter):
         self.model_path = self.classifier_cfg["model"] or None
         # Rules are per document; the classifier scores a batch per fastText call.
         self.batch_size = self.classifier_cfg["batch_size"] if self.model_path else 1
+
+    @classmethod
+    def funnel_counters(cls, cfg: dict) -> tuple[str, ...]:
+        """kept, a drop counter per rule that runs (and the classifier's, with a model), other_language."""
+        rules = [f"quality.dropped.{name}" for name in active_rules(cfg)]
+        model = ["quality.dropped.classifier"] if cfg["classifier"]["model"] else []
+        return ("quality.kept", *rules, *model, "quality.other_language")
 
     @classmethod
     def validate(cls, cfg: dict) -> None:

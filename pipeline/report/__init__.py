@@ -1,0 +1,1 @@
+"""The corpus report: `webtext report CORPUS` (and every build-corpus run) writes CORPUS/_report/."""
