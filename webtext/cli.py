@@ -15,6 +15,7 @@ from webtext.errors import UserError
 # name -> ("module:function", one-line help). Each function takes argv (list[str]) and returns an exit code.
 COMMANDS = {
     "build-corpus": ("webtext.pipeline.run.build_corpus:main", "build a WebText-style Parquet corpus (Apache Beam)"),
+    "eval-extract": ("webtext.pipeline.extract.eval_command:main", "extraction P/R/F1 and docs/s per setting on ground-truth folders"),
     "train-quality-classifier": ("webtext.pipeline.run.train_classifier:main", "train the GPT-3-style fastText quality classifier"),
     "train-tokenizer": ("webtext.tokenizer.cli:train_tokenizer_main", "train a byte-level BPE on a corpus"),
     "tokenize": ("webtext.tokenizer.cli:tokenize_main", "encode a corpus into llm.c-format token shards"),
