@@ -56,7 +56,7 @@ def _remote_corpus(store, prefix: str) -> tuple[dict, list, list]:
     def rows(folder, shards):
         return [r for s in shards for r in pq.read_table(io.BytesIO(store.get(f"{folder}/{s['path']}"))).to_pylist()]
 
-    return manifest, rows(prefix, manifest["shards"]), rows(f"{prefix}/dropped", manifest["dropped_shards"] or [])
+    return manifest, rows(prefix, manifest["shards"]), rows(f"{prefix}/{DROPPED_DIR}", manifest["dropped_shards"] or [])
 
 
 def _same_run(local_out, remote) -> None:

@@ -2,7 +2,7 @@
 test_quality*.py and test_classifier.py; its only test is a sanity check of the data).
 
 - aeb: the 181 article pages of scrapinghub's article-extraction-benchmark, each with its
-  ground-truth body, trafilatura's default extraction of the HTML, and lid.176's label of the truth.
+  ground-truth body, the extract stage's text of the HTML (shipped [extract] settings), and lid.176's label of the truth.
 - eval: the 210 pages of trafilatura's own benchmark with their lid.176 labels (multilingual).
 - warc: trafilatura's text of the HTML pages inside the real WARCs (Common Crawl, wget crawls,
   iana.org, ClueWeb): "the rest of the web" next to the articles.
@@ -26,10 +26,13 @@ LID_MODEL = SHARED / "models" / "lid.176.ftz"
 
 
 def extract(html: bytes) -> str:
-    """trafilatura with its defaults, as the extract stage runs it."""
-    import trafilatura
+    """trafilatura under the shipped [extract] settings, as the extract stage runs it (no URL, no title/date)."""
+    from trafilatura.utils import load_html
 
-    return trafilatura.extract(html) or ""
+    from webtext.pipeline.extract.worker import DEFAULT_SETTINGS, main_text
+
+    tree = load_html(html)
+    return (main_text(tree, None, DEFAULT_SETTINGS) if tree is not None else None) or ""
 
 
 def token_f1(predicted: str, truth: str) -> float:

@@ -69,7 +69,8 @@ def test_a_filter_is_plain_python_without_beam():
 def test_pure_libraries_do_not_import_beam():
     modules = ["webtext.pipeline.sources.urls", "webtext.pipeline.sources.http_response", "webtext.pipeline.dedup.minhash",
                "webtext.pipeline.core.block", "webtext.pipeline.filters.quality.rules", "webtext.pipeline.filters.urlfilter",
-               "webtext.atomic", "webtext.corpus_layout", "webtext.cli_args", "webtext.pipeline.extract.worker"]
+               "webtext.atomic", "webtext.corpus_layout", "webtext.cli_args", "webtext.pipeline.extract.worker",
+               "webtext.pipeline.extract.settings", "webtext.pipeline.extract.evaluate"]
     code = "import sys\n" + "".join(f"import {m}\n" for m in modules) + "print('apache_beam' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -17,6 +17,7 @@ COMMANDS = {
     "run": ("webtext.run_pipeline:main", "dumps and WARCs to a trained, evaluated model, from one TOML (default: the demo)"),
     "build-corpus": ("webtext.pipeline.run.build_corpus:main", "build a WebText-style Parquet corpus (Apache Beam)"),
     "report": ("webtext.pipeline.report.report:main", "write a corpus's report: funnel, plots, dataset card (CORPUS/_report/)"),
+    "eval-extract": ("webtext.pipeline.extract.eval_command:main", "extraction P/R/F1 and docs/s per setting on ground-truth folders"),
     "train-quality-classifier": ("webtext.pipeline.run.train_classifier:main", "train the GPT-3-style fastText quality classifier"),
     "train-tokenizer": ("webtext.tokenizer.cli:train_tokenizer_main", "train a byte-level BPE on a corpus"),
     "tokenize": ("webtext.tokenizer.cli:tokenize_main", "encode a corpus into llm.c-format token shards"),

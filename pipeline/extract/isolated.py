@@ -13,7 +13,8 @@ import select
 import subprocess
 import sys
 
-from webtext.pipeline.extract.worker import recv, send
+from webtext.pipeline.extract.settings import ExtractSettings
+from webtext.pipeline.extract.worker import DEFAULT_SETTINGS, recv, send
 
 
 def decode_html(html: bytes, charset: str | None) -> bytes | str:
@@ -44,13 +45,13 @@ class IsolatedExtractor:
     a page hangs or kills it. A plain subprocess, not multiprocessing: it needs no picklable
     __main__ and no fork of a process that runs Beam's threads."""
 
-    def __init__(self, timeout_s: float):
-        self.timeout_s = timeout_s
+    def __init__(self, timeout_s: float, settings: ExtractSettings = DEFAULT_SETTINGS):
+        self.timeout_s, self.settings = timeout_s, settings
         self._proc: subprocess.Popen | None = None
 
     def _start(self) -> None:
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "webtext.pipeline.extract.worker"],
+            [sys.executable, "-m", "webtext.pipeline.extract.worker", self.settings.to_json()],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             bufsize=0,

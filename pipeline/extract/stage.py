@@ -1,11 +1,12 @@
 """The extract stage: pages in, documents out, with trafilatura's main text, title and date.
 
-The text is exactly what `trafilatura.extract(html)` returns with its defaults (main text, then
-comments), so extraction quality is trafilatura's own (extract/worker.py). Each page is extracted in
+The text is exactly what `trafilatura.extract(html, **settings)` returns under the section's
+trafilatura settings (extract/settings.py: no comments, favor_recall, the readability/jusText
+fallback only for short texts; chosen by measurement with `webtext eval-extract`). Each page is extracted in
 a child process (extract/isolated.py): a page that takes longer than `timeout_s` is counted in
 `extract.timeouts` (part of `extract.errors`) and the run goes on.
 
-Config [extract]: timeout_s, max_html_bytes.
+Config [extract]: timeout_s, max_html_bytes, and trafilatura's settings (extract/settings.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from webtext.pipeline.core.block import Block
 from webtext.pipeline.core.counters import counter
 from webtext.pipeline.core.document import document_from_page
 from webtext.pipeline.extract.isolated import ExtractTimeout, IsolatedExtractor, decode_html
+from webtext.pipeline.extract.settings import ExtractSettings
 from webtext.pipeline.extract.worker import extract_page
 
 log = logging.getLogger(__name__)
@@ -30,12 +32,12 @@ MAX_HTML_BYTES = 1 << 30  # one page's HTML is held several times over while it 
 class _ExtractDoFn(beam.DoFn):
     """A page record -> its document (core/document.py), or nothing (counted)."""
 
-    def __init__(self, timeout_s: float, max_html_bytes: int):
-        self.timeout_s, self.max_html_bytes = timeout_s, max_html_bytes
+    def __init__(self, timeout_s: float, max_html_bytes: int, settings: ExtractSettings):
+        self.timeout_s, self.max_html_bytes, self.settings = timeout_s, max_html_bytes, settings
         self.c = {n: counter(f"extract.{n}") for n in ("pages", "empty", "errors", "timeouts", "too_large", "docs", "ms")}
 
     def setup(self):
-        self.extractor = IsolatedExtractor(self.timeout_s) if self.timeout_s > 0 else None
+        self.extractor = IsolatedExtractor(self.timeout_s, self.settings) if self.timeout_s > 0 else None
 
     def teardown(self):
         if self.extractor is not None:
@@ -49,7 +51,7 @@ class _ExtractDoFn(beam.DoFn):
         start = time.perf_counter()
         try:
             html = decode_html(page["html"], page["charset"])
-            result = self.extractor(html, page["url"]) if self.extractor else extract_page(html, page["url"])
+            result = self.extractor(html, page["url"]) if self.extractor else extract_page(html, page["url"], self.settings)
         except ExtractTimeout as e:
             self.c["timeouts"].inc()
             self.c["errors"].inc()
@@ -69,12 +71,12 @@ class _ExtractDoFn(beam.DoFn):
 
 
 class _Extract(beam.PTransform):
-    def __init__(self, timeout_s: float, max_html_bytes: int):
+    def __init__(self, timeout_s: float, max_html_bytes: int, settings: ExtractSettings):
         super().__init__()
-        self.timeout_s, self.max_html_bytes = timeout_s, max_html_bytes
+        self.timeout_s, self.max_html_bytes, self.settings = timeout_s, max_html_bytes, settings
 
     def expand(self, pages):
-        return pages | "Trafilatura" >> beam.ParDo(_ExtractDoFn(self.timeout_s, self.max_html_bytes)), None
+        return pages | "Trafilatura" >> beam.ParDo(_ExtractDoFn(self.timeout_s, self.max_html_bytes, self.settings)), None
 
 
 class Extract(Block):
@@ -93,6 +95,7 @@ class Extract(Block):
             raise UserError(f"config: extract.timeout_s must lie in [0, 86400] seconds (0: no child process, no timeout), got {cfg['timeout_s']}")
         if not 1 <= cfg["max_html_bytes"] <= MAX_HTML_BYTES:
             raise UserError(f"config: extract.max_html_bytes must lie in [1, {MAX_HTML_BYTES}] (it bounds a worker's memory), got {cfg['max_html_bytes']}")
+        ExtractSettings.from_config(cfg)  # trafilatura's settings: one line per bad value
 
     def transform(self) -> beam.PTransform:
-        return _Extract(self.cfg["timeout_s"], self.cfg["max_html_bytes"])
+        return _Extract(self.cfg["timeout_s"], self.cfg["max_html_bytes"], ExtractSettings.from_config(self.cfg))

@@ -1,6 +1,6 @@
 """The extraction worker: trafilatura in a process of its own, spoken to over stdin/stdout.
 
-Run as `python -m webtext.pipeline.extract.worker`; messages are length-prefixed pickles:
+Run as `python -m webtext.pipeline.extract.worker [SETTINGS_JSON]` (extract/settings.py); messages are length-prefixed pickles:
 (html, url) in, ("ok", result) or ("error", message) out. Deliberately free of Beam imports, so a
 (re)started worker is ready in well under a second.
 """
@@ -12,21 +12,40 @@ import pickle
 import struct
 import sys
 
+from webtext.pipeline.extract.settings import ExtractSettings
 
-def extract_page(html: bytes | str, url: str | None = None) -> dict | None:
-    """trafilatura's default extraction plus title and date: {"text", "title", "date"}, or None.
+DEFAULT_SETTINGS = ExtractSettings()
 
-    The text is built by trafilatura's own output step for its default "txt" format, so it equals
-    `trafilatura.extract(html, url=url)` character for character; title and date are what
+
+def main_text(tree, url: str | None, settings: ExtractSettings) -> str | None:
+    """The one call of trafilatura: its "txt" output under `settings`, which equals
+    `trafilatura.extract(html, url=url, **settings.trafilatura_kwargs())` character for character
+    (fallback "short": the fast pass's text when it is long enough, else the full cascade's)."""
+    import trafilatura
+    from trafilatura.core import determine_returnstring
+    from trafilatura.settings import Extractor
+
+    def one_pass(fast: bool | None) -> str | None:
+        doc = trafilatura.bare_extraction(tree, url=url, **settings.trafilatura_kwargs(fast))  # works on its own copy
+        return None if doc is None else determine_returnstring(doc, Extractor(output_format="txt"))
+
+    if settings.fallback != "short":
+        return one_pass(None)
+    text = one_pass(True)
+    return text if text and len(text) >= settings.fallback_below else one_pass(False)
+
+
+def extract_page(html: bytes | str, url: str | None = None, settings: ExtractSettings = DEFAULT_SETTINGS) -> dict | None:
+    """trafilatura's extraction under `settings` plus title and date: {"text", "title", "date"}, or None.
+
+    The text is main_text()'s; title and date are what
     `bare_extraction(..., with_metadata=True)` gives (tests check all three on 181 real pages).
     We compute only those two of trafilatura's metadata fields, on the tree parsed once: author,
     site name, categories, tags and license would add a third to the cost of every page.
     """
-    import trafilatura
     from htmldate import find_date
-    from trafilatura.core import determine_returnstring
     from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, extract_url
-    from trafilatura.settings import Extractor, set_date_params
+    from trafilatura.settings import set_date_params
     from trafilatura.utils import load_html
 
     tree = load_html(html)
@@ -40,10 +59,7 @@ def extract_page(html: bytes | str, url: str | None = None) -> dict | None:
     meta.title = meta.title or extract_title(tree)
     meta.clean_and_trim()
     date = find_date(tree, **set_date_params(True), url=meta.url or extract_url(tree, url))
-    doc = trafilatura.bare_extraction(tree, url=url)  # works on its own copy of the tree
-    if doc is None:
-        return None
-    text = determine_returnstring(doc, Extractor(output_format="txt"))
+    text = main_text(tree, url, settings)
     if not text or not text.strip():
         return None
     return {"text": text, "title": meta.title, "date": date}
@@ -71,7 +87,7 @@ def recv(stream):
     return pickle.loads(_read_exact(stream, n))
 
 
-def serve(stdin=None, stdout=None) -> None:
+def serve(stdin=None, stdout=None, settings: ExtractSettings = DEFAULT_SETTINGS) -> None:
     """Child process loop: (html, url) in, ("ok", result) or ("error", message) out, length-prefixed pickles."""
     if stdout is None:
         # Keep the protocol pipe to ourselves: anything a library prints goes to stderr instead.
@@ -87,11 +103,11 @@ def serve(stdin=None, stdout=None) -> None:
         except EOFError:
             return
         try:
-            reply = ("ok", extract_page(html, url))
+            reply = ("ok", extract_page(html, url, settings))
         except Exception as e:  # noqa: BLE001 - any extractor failure is reported, the child lives on
             reply = ("error", f"{type(e).__name__}: {e}")
         send(stdout, reply)
 
 
 if __name__ == "__main__":
-    serve()
+    serve(settings=ExtractSettings.from_json(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SETTINGS)
