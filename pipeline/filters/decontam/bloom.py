@@ -7,7 +7,7 @@ m bits, k positions per item by double hashing (Kirsch & Mitzenmacher 2006: posi
 mod m, h1 the item's hash, h2 a second mix of it, odd). For n distinct items the false-positive rate
 is (1 - e^(-kn/m))^k; `fpr()` gives the rate the filter has now, (bits set / m)^k, which needs no
 count of distinct items (repeats set no new bits) and is what a lookup of an absent item meets.
-Sized for n at rate p: m = -n ln p / (ln 2)^2, k = (m/n) ln 2 (tests/test_decontam_bloom.py checks the
+Sized for n at rate p: m = -n ln p / (ln 2)^2, k = (m/n) ln 2 (tests/test_decontam_ngrams.py checks the
 rate empirically).
 """
 
