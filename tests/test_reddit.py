@@ -8,13 +8,15 @@ import lzma
 
 import pytest
 import zstandard
+from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from webtext.errors import UserError
+from webtext.pipeline.core.counters import NAMESPACE
 from webtext.pipeline.io.files import expand, open_text_lines, probe_readable
 from webtext.pipeline.run.config import stage_config
-from webtext.pipeline.sources.reddit import BELOW, INVALID, KEPT, SELF, RedditLinks, parse_submission
+from webtext.pipeline.sources.reddit import BELOW, BLOCKED, INVALID, KEPT, NSFW, SELF, RedditLinks, parse_submission
 from webtext.pipeline.sources.urls import canonical_url
 
 MONTHS = ("2005-06", "2005-07")
@@ -123,3 +125,68 @@ def test_links_grouped_by_canonical_url(data_dir, tmp_path):
     with TestPipeline(runner="FnApiRunner") as p:
         links = p | RedditLinks(stage_config("reddit", min_karma=3)).links([str(dump), real])
         assert_that(links, equal_to(expected))
+
+
+def _real_lines(data_dir, month) -> list[dict]:
+    with open_text_lines(str(data_dir / f"reddit/jcpeterson-openwebtext/RS_v2_{month}.xz")) as lines:
+        return [json.loads(line) for line in lines]
+
+
+def test_gpt2_content_rules_on_the_real_dumps(data_dir, tmp_path):
+    """The real 2005 dumps have no over_18 submission (every line says false), so this fixture marks
+    every 7th kept-karma line over_18 (as true, "true" or 1, the spellings of the eras), moves every 11th
+    into a blocked subreddit, and adds an NSFW resubmission of a kept URL with a higher score: it must
+    change nothing of that URL's link facts."""
+    lines = _real_lines(data_dir, "2005-06") + _real_lines(data_dir, "2005-07")
+    assert all(line["over_18"] is False for line in lines)
+    eligible = [i for i, line in enumerate(lines) if line["score"] >= 3]
+    nsfw = set(eligible[::7])
+    blocked = set(eligible[3::11]) - nsfw
+    for k, i in enumerate(sorted(nsfw)):
+        lines[i]["over_18"] = (True, "true", 1)[k % 3]
+    for i in blocked:
+        lines[i]["subreddit"] = "Gonewild"
+    survivor = next(i for i in eligible if i not in nsfw | blocked)
+    resub = {**lines[survivor], "score": lines[survivor]["score"] + 1000, "over_18": True, "subreddit": "pics"}
+    dump = tmp_path / "RS_nsfw.ndjson"
+    dump.write_text("".join(json.dumps(line) + "\n" for line in lines + [resub]))
+    blocklist = tmp_path / "blocked.txt"
+    blocklist.write_text("# explicit\nr/GoneWild\n\nspam  # and more\n")
+
+    expected = {}
+    for i in eligible:
+        if i in nsfw or i in blocked:
+            continue
+        c = canonical_url(lines[i]["url"])
+        s, subs, n = expected.get(c, (0, set(), 0))
+        expected[c] = (max(s, lines[i]["score"]), subs | {lines[i]["subreddit"]}, n + 1)
+    cfg = stage_config("reddit", exclude_subreddits_file=str(blocklist))
+    p = TestPipeline(runner="FnApiRunner")
+    links = p | RedditLinks(cfg).links([str(dump)])
+    assert_that(links, equal_to([(c, {"reddit_score": s, "reddit_subreddits": sorted(subs), "reddit_submissions": n})
+                                 for c, (s, subs, n) in expected.items()]))
+    result = p.run()
+    result.wait_until_finish()
+    counters = {c.key.metric.name: c.committed for c in result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]}
+    assert counters["reddit.nsfw"] == len(nsfw) + 1 and counters["reddit.blocked_subreddit"] == len(blocked)
+    assert counters["reddit.kept"] == len(eligible) - len(nsfw) - len(blocked) and counters["reddit.lines"] == len(lines) + 1
+
+    keep = stage_config("reddit", nsfw="keep")  # --keep-nsfw: they count again, the blocklist is off
+    assert parse_submission(json.dumps(lines[min(nsfw)]), 3, drop_nsfw=keep["nsfw"] == "drop")[0] == KEPT
+    assert parse_submission(json.dumps(lines[min(nsfw)]), 3)[0] == NSFW
+    assert parse_submission(json.dumps({**lines[survivor], "subreddit": "SPAM"}), 3, blocked=RedditLinks(cfg).blocked())[0] == BLOCKED
+    with pytest.raises(UserError, match="reddit.nsfw"):
+        stage_config("reddit", nsfw="maybe")
+    with pytest.raises(UserError, match="not found"):
+        stage_config("reddit", exclude_subreddits_file=str(tmp_path / "missing.txt"))
+
+
+def test_content_rule_flags_write_the_reddit_section(tmp_path):
+    from webtext.pipeline.run import config
+    from webtext.pipeline.run.build_corpus import _overrides, _parser
+
+    (tmp_path / "subs.txt").write_text("nsfw\n")
+    args, _ = _parser().parse_known_args(["--keep-nsfw", "--exclude-subreddits", str(tmp_path / "subs.txt"), "--decontaminate", "a.jsonl"])
+    assert _overrides(args, config.default_config()) == {
+        "reddit": {"nsfw": "keep", "exclude_subreddits_file": str(tmp_path / "subs.txt")}, "decontam": {"eval": ["a.jsonl"]}}
+    assert config.default_config()["reddit"]["nsfw"] == "drop"  # GPT-2's rule is the default

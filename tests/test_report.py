@@ -33,7 +33,7 @@ def test_funnel_is_in_stage_order_with_in_out_kept_and_reasons_under_their_stage
     stages = funnel(m)
     assert [s.name for s in stages] == ["reddit", "warc", "join", "lang", "write"]
     reddit, warc, join, lang, write = stages
-    assert (reddit.n_in, reddit.n_out) == (8, 5) and [line.label for line in reddit.losses] == ["invalid", "self", "below_karma"]
+    assert (reddit.n_in, reddit.n_out) == (8, 5) and [line.label for line in reddit.losses] == ["invalid", "self", "below_karma", "nsfw", "blocked_subreddit"]
     assert (warc.n_in, warc.n_out, warc.kept) == (10, 4, 0.4)
     assert (join.n_in, join.n_out) == (5, 4)  # the links in, the pages out
     assert (lang.n_in, lang.n_out) == (4, 3)  # a filter: kept plus dropped in

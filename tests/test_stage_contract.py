@@ -59,6 +59,37 @@ def test_the_adapter_routes_marks_and_counts(batch_size):
     assert counters == {"parity.kept": len(evens), "parity.even": len(evens), "parity.dropped": 8, "parity.dropped.odd": 16}
 
 
+class _Splitter(Filter):
+    """A toy filter with a side input: documents whose n is in the side input's set are split in two."""
+
+    name = "splitter"
+
+    def __init__(self, batch_size: int = 1):
+        super().__init__({})
+        self.batch_size, self.listed = batch_size, frozenset()
+
+    def side_input(self):
+        return beam.Create([3, 6, 9])
+
+    def bind(self, side):
+        self.listed = frozenset(side)
+
+    def decide(self, doc):
+        return [{**doc, "part": 0}, {**doc, "part": 1}] if doc["n"] in self.listed else doc
+
+
+@pytest.mark.parametrize("batch_size", [1, 4])
+def test_the_adapter_hands_a_side_input_to_bind_and_splits_documents(batch_size):
+    p = TestPipeline(runner="FnApiRunner")
+    kept, _ = p | beam.Create([{"n": n} for n in range(1, 11)]) | _Splitter(batch_size).transform()
+    want = [(n, None) for n in range(1, 11) if n % 3] + [(n, k) for n in (3, 6, 9) for k in (0, 1)]
+    assert_that(kept | beam.Map(lambda d: (d["n"], d.get("part"))), equal_to(want))
+    result = p.run()
+    result.wait_until_finish()
+    counters = {c.key.metric.name: c.committed for c in result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))["counters"]}
+    assert counters == {"splitter.kept": 10}  # a split document is kept once
+
+
 def test_a_filter_is_plain_python_without_beam():
     f = _Parity()
     assert f.decide({"n": 4}) == {"n": 4, "half": 2}
@@ -70,7 +101,8 @@ def test_pure_libraries_do_not_import_beam():
     modules = ["webtext.pipeline.sources.urls", "webtext.pipeline.sources.http_response", "webtext.pipeline.dedup.minhash",
                "webtext.pipeline.core.block", "webtext.pipeline.filters.quality.rules", "webtext.pipeline.filters.urlfilter",
                "webtext.atomic", "webtext.corpus_layout", "webtext.cli_args", "webtext.pipeline.extract.worker",
-               "webtext.pipeline.extract.settings", "webtext.pipeline.extract.evaluate"]
+               "webtext.pipeline.extract.settings", "webtext.pipeline.extract.evaluate",
+               "webtext.pipeline.io.lists", "webtext.pipeline.filters.decontam.ngrams", "webtext.pipeline.filters.decontam.bloom"]
     code = "import sys\n" + "".join(f"import {m}\n" for m in modules) + "print('apache_beam' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -22,6 +22,7 @@ COMMANDS = {
     "train-tokenizer": ("webtext.tokenizer.cli:train_tokenizer_main", "train a byte-level BPE on a corpus"),
     "tokenize": ("webtext.tokenizer.cli:tokenize_main", "encode a corpus into llm.c-format token shards"),
     "train-on-shards": ("webtext.train.cli:train_main", "pretrain a GPT on token shards"),
+    "overlap": ("webtext.pipeline.filters.decontam.overlap:main", "share of each eval set's n-grams and passages found in a corpus (GPT-2 §4)"),
     "estimate": ("webtext.train.estimate:main", "parameters, training FLOPs, PF-days and cost of a preset"),
     "sample": ("webtext.train.sample:main", "generate text from a checkpoint"),
     "export-hf": ("webtext.train.export_hf:main", "write a trained run as a Hugging Face transformers folder"),

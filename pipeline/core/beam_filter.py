@@ -2,8 +2,9 @@
 
     kept, dropped = docs | FilterTransform(LanguageFilter(cfg))
 
-Kept documents leave on the main output, dropped ones (marked with drop_reason) on the DROPPED
-tagged output. Counts are gathered in plain Python and handed to Beam once per batch and bundle:
+Kept documents leave on the main output (a document the filter split, as its pieces), dropped ones
+(marked with drop_reason) on the DROPPED tagged output. A filter's `side_input()` (a PTransform
+from the pipeline's root) reaches it once per worker through `bind`, as a Beam side input. Counts are gathered in plain Python and handed to Beam once per batch and bundle:
 `<stage>.kept`, `<stage>.dropped.<reason>` (`<stage>.dropped` for a one-reason stage) and whatever
 the filter counted itself with `count()`.
 
@@ -34,26 +35,33 @@ class _FilterDoFn(beam.DoFn):
     def setup(self):
         self.flt.setup()
         self.counters = Counters(self.flt.prefix())
+        self._bound = None
 
     def start_bundle(self):
         self._buffer = []
 
     def _route(self, doc: dict, verdict):
-        """(kept document, None) or (None, dropped document), counted."""
+        """(kept documents, None) or (None, dropped document), counted: a split document is kept once."""
         if isinstance(verdict, Drop):
             self.flt.counts[self.flt.drop_counter(verdict)] += 1
             return None, mark_dropped(verdict.doc if verdict.doc is not None else doc, verdict.label(self.flt.name), verdict.duplicate_of)
         self.flt.counts["kept"] += 1
-        return verdict, None
+        return (verdict if isinstance(verdict, list) else [verdict]), None
 
     def _report(self):
         self.counters.add(self.flt.counts)
         self.flt.counts.clear()
 
-    def process(self, doc, timestamp=beam.DoFn.TimestampParam, window=beam.DoFn.WindowParam):
+    def process(self, doc, timestamp=beam.DoFn.TimestampParam, window=beam.DoFn.WindowParam, side=None):
+        if side is not None and side is not self._bound:  # the filter's side input (Beam caches it per worker)
+            self.flt.bind(side)
+            self._bound = side
         if self.flt.batch_size == 1:
             kept, dropped = self._route(doc, self.flt.decide(doc))
-            yield kept if dropped is None else beam.pvalue.TaggedOutput(DROPPED, dropped)
+            if dropped is None:
+                yield from kept
+            else:
+                yield beam.pvalue.TaggedOutput(DROPPED, dropped)
             return
         self._buffer.append((doc, timestamp, window))
         if len(self._buffer) >= self.flt.batch_size:
@@ -73,7 +81,7 @@ class _FilterDoFn(beam.DoFn):
         for (doc, timestamp, window), verdict in zip(batch, verdicts):
             kept, dropped = self._route(doc, verdict)
             if dropped is None:
-                yield WindowedValue(kept, timestamp, [window])
+                yield from (WindowedValue(k, timestamp, [window]) for k in kept)
             else:
                 yield beam.pvalue.TaggedOutput(DROPPED, WindowedValue(dropped, timestamp, [window]))
         self._report()
@@ -87,5 +95,7 @@ class FilterTransform(beam.PTransform):
         self.flt = flt
 
     def expand(self, docs):
-        results = docs | "Decide" >> beam.ParDo(_FilterDoFn(self.flt)).with_outputs(DROPPED, main="kept")
+        side = self.flt.side_input()
+        extra = {"side": beam.pvalue.AsList(docs.pipeline | "SideInput" >> side)} if side is not None else {}
+        results = docs | "Decide" >> beam.ParDo(_FilterDoFn(self.flt), **extra).with_outputs(DROPPED, main="kept")
         return results.kept, results[DROPPED]

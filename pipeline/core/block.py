@@ -120,13 +120,23 @@ class Filter(Block):
     def setup(self) -> None:
         """Once per worker, before the first document: load models, compile patterns."""
 
-    def decide(self, doc: dict) -> dict | Drop:
-        """The document to keep (the same dict, or a changed copy: never change `doc` in place), or a Drop."""
+    def decide(self, doc: dict) -> dict | list[dict] | Drop:
+        """The document to keep (the same dict, or a changed copy: never change `doc` in place), or a Drop.
+        A list of documents splits it: each leaves as a document of its own (counted kept once)."""
         raise NotImplementedError
 
     def decide_batch(self, docs: list[dict]) -> list[dict | Drop]:
         """One verdict per document, in order. Override it for models that score many texts at once."""
         return [self.decide(doc) for doc in docs]
+
+    def side_input(self):
+        """What every worker needs besides the documents, made in the pipeline (decontam's eval
+        n-grams): a PTransform from the pipeline's root to a PCollection, handed to `bind` as a list
+        before the first decision. None (the default): no side input."""
+        return None
+
+    def bind(self, side: list) -> None:
+        """Receive the side input's elements (on the worker, after setup)."""
 
     def drop_counter(self, drop: Drop) -> str:
         """The counter (under the stage's prefix) a drop is counted in: dropped.<reason>, or dropped."""

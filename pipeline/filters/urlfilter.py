@@ -15,16 +15,12 @@ import os
 
 from webtext.errors import UserError
 from webtext.pipeline.core.block import Drop, Filter
+from webtext.pipeline.io.lists import read_name_list
 
 
 def read_host_list(path: str) -> list[str]:
     """Hosts or domains from a file: one a line, lower-cased; blank lines and '#' comments skipped."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = [line.split("#", 1)[0].strip().lower() for line in f]
-    except (OSError, UnicodeDecodeError) as e:
-        raise UserError(f"urlfilter.hosts_file: cannot read {path}: {e}") from None
-    return [line.rstrip(".") for line in lines if line]
+    return [line.rstrip(".") for line in read_name_list(path, "urlfilter.hosts_file")]
 
 
 def parent_domains(host: str):

@@ -66,11 +66,15 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--keep-dropped", action="store_true", help="also write dropped documents, with drop_reason, under OUT/_dropped/")
     stages = p.add_argument_group("stages (each flag writes its stage's config section; --config sets any key)")
     stages.add_argument("--min-karma", type=int, metavar="N", help=f"keep links whose submission score >= N (default {d['reddit']['min_karma']}, as WebText)")
+    stages.add_argument("--keep-nsfw", action="store_true", help="also count submissions marked over_18 (GPT-2's rule, the default, drops them)")
+    stages.add_argument("--exclude-subreddits", metavar="FILE", help="a file of subreddits (one a line, case-insensitive) whose submissions are not counted")
     stages.add_argument("--skip", default="", metavar="STAGES", help=f"comma-separated stages to switch off: {', '.join(switchable(d))}")
     stages.add_argument("--langs", metavar="LANGS", help=f"languages to keep, comma-separated lid.176 codes, or 'all' (default {','.join(d['lang']['langs']) or 'all'})")
     stages.add_argument("--lang-threshold", type=float, metavar="P", help=f"minimum language-ID probability (default {d['lang']['threshold']})")
     stages.add_argument("--quality-model", metavar="MODEL", help="fastText quality classifier (webtext train-quality-classifier) to score documents")
     stages.add_argument("--quality-threshold", type=float, metavar="P", help="keep documents whose quality score >= P (default: GPT-3's Pareto rule)")
+    stages.add_argument("--decontaminate", nargs="+", metavar="PATH", help=f"eval sets (JSONL, Parquet or text; the file stem names the set): drop documents "
+                        f"sharing a word {d['decontam']['n']}-gram with one of their passages, or cut them ([decontam] mode = \"cut\")")
     stages.add_argument("--config", metavar="TOML", help="stage settings overriding the defaults (see pipeline/run/default_config.toml)")
     p.add_argument("--verbose", "-v", action="store_true", help="log Beam's progress")
     p.add_argument("--quiet", "-q", action="store_true", help="no live progress line (for logs; without a terminal "
@@ -93,6 +97,12 @@ def _overrides(args, defaults: dict) -> dict:
 
     if args.min_karma is not None:
         put("reddit", "min_karma", args.min_karma)
+    if args.keep_nsfw:
+        put("reddit", "nsfw", "keep")
+    if args.exclude_subreddits is not None:
+        put("reddit", "exclude_subreddits_file", args.exclude_subreddits)
+    if args.decontaminate is not None:
+        put("decontam", "eval", args.decontaminate)
     if args.langs is not None:
         put("lang", "langs", parse_langs(args.langs))
     if args.lang_threshold is not None:

@@ -3,7 +3,7 @@ config, --skip, the manifest's options and its funnel all read.
 
     sources (by input mode)       the stage list                                                 sink
     reddit ───────────┐
-                      ├─ join ─► wikipedia ─► urlfilter ─► extract ─► lang ─► quality ─► dedup ─► write
+                      ├─ join ─► wikipedia ─► urlfilter ─► extract ─► lang ─► quality ─► dedup ─► decontam ─► write
     warc scan | index ┘          (pages: html, no text yet)            (documents)
 
 Adding a stage is one module and one entry in STAGES, plus its section in default_config.toml
@@ -16,6 +16,7 @@ from __future__ import annotations
 from webtext.pipeline.core.block import Block
 from webtext.pipeline.dedup.stage import Dedup
 from webtext.pipeline.extract.stage import Extract
+from webtext.pipeline.filters.decontam.stage import Decontaminate
 from webtext.pipeline.filters.lang import LanguageFilter
 from webtext.pipeline.filters.quality.stage import QualityFilter
 from webtext.pipeline.filters.urlfilter import UrlFilter
@@ -27,7 +28,7 @@ from webtext.pipeline.sources.reddit import RedditLinks
 from webtext.pipeline.sources.warc import WarcSource
 
 SOURCES: tuple[type[Block], ...] = (RedditLinks, IndexSource, WarcSource, Join)
-STAGES: tuple[type[Block], ...] = (WikipediaFilter, UrlFilter, Extract, LanguageFilter, QualityFilter, Dedup)
+STAGES: tuple[type[Block], ...] = (WikipediaFilter, UrlFilter, Extract, LanguageFilter, QualityFilter, Dedup, Decontaminate)
 SINK = ParquetSink
 ALL_BLOCKS = (*SOURCES, *STAGES, SINK)
 
