@@ -65,12 +65,12 @@ class IsolatedExtractor:
                 stream.close()
             self._proc = None
 
-    def __call__(self, html: bytes | str, url: str | None) -> dict | None:
+    def __call__(self, html: bytes | str, url: str | None, more_urls=()) -> dict | None:
         if self._proc is None or self._proc.poll() is not None:
             self.close()
             self._start()
         try:
-            send(self._proc.stdin, (html, url))
+            send(self._proc.stdin, (html, url, tuple(more_urls)))
             ready, _, _ = select.select([self._proc.stdout], [], [], self.timeout_s)
             if not ready:
                 self.close()

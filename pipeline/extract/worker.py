@@ -1,7 +1,7 @@
 """The extraction worker: trafilatura in a process of its own, spoken to over stdin/stdout.
 
 Run as `python -m webtext.pipeline.extract.worker`; messages are length-prefixed pickles:
-(html, url) in, ("ok", result) or ("error", message) out. Deliberately free of Beam imports, so a
+(html, url, more_urls) in, ("ok", result) or ("error", message) out. Deliberately free of Beam imports, so a
 (re)started worker is ready in well under a second.
 """
 
@@ -13,7 +13,7 @@ import struct
 import sys
 
 
-def extract_page(html: bytes | str, url: str | None = None) -> dict | None:
+def extract_page(html: bytes | str, url: str | None = None, more_urls=()) -> dict | None:
     """trafilatura's default extraction plus title and date: {"text", "title", "date"}, or None.
 
     The text is built by trafilatura's own output step for its default "txt" format, so it equals
@@ -21,12 +21,12 @@ def extract_page(html: bytes | str, url: str | None = None) -> dict | None:
     `bare_extraction(..., with_metadata=True)` gives (tests check all three on 181 real pages).
     We compute only those two of trafilatura's metadata fields, on the tree parsed once: author,
     site name, categories, tags and license would add a third to the cost of every page.
+
+    `more_urls`: other URLs the same payload was captured under (the extract stage extracts a payload
+    once). The text and title do not depend on the URL; the date may (htmldate reads dates in URLs), so
+    `dates` gives each of them its own, as a separate extraction under that URL would.
     """
-    import trafilatura
-    from htmldate import find_date
-    from trafilatura.core import determine_returnstring
-    from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, extract_url
-    from trafilatura.settings import Extractor, set_date_params
+    from trafilatura.metadata import examine_meta, extract_meta_json, extract_title
     from trafilatura.utils import load_html
 
     tree = load_html(html)
@@ -39,14 +39,37 @@ def extract_page(html: bytes | str, url: str | None = None) -> dict | None:
         pass
     meta.title = meta.title or extract_title(tree)
     meta.clean_and_trim()
-    date = find_date(tree, **set_date_params(True), url=meta.url or extract_url(tree, url))
-    doc = trafilatura.bare_extraction(tree, url=url)  # works on its own copy of the tree
+    text = main_text(tree, url)  # on its own copy of the tree: the dates below still read the page as parsed
+    if text is None:
+        return None
+    result = {"text": text, "title": meta.title, "date": _date(tree, meta, url)}
+    if more_urls:
+        result["dates"] = [_date(tree, meta, u) for u in more_urls]
+    return result
+
+
+def main_text(tree, url: str | None) -> str | None:
+    """The one call of trafilatura's extraction: what `trafilatura.extract(html, url=url)` returns, from
+    a parsed tree (which trafilatura copies before it cleans it). None for no text."""
+    import trafilatura
+    from trafilatura.core import determine_returnstring
+    from trafilatura.settings import Extractor
+
+    doc = trafilatura.bare_extraction(tree, url=url)
     if doc is None:
         return None
     text = determine_returnstring(doc, Extractor(output_format="txt"))
-    if not text or not text.strip():
-        return None
-    return {"text": text, "title": meta.title, "date": date}
+    return text if text and text.strip() else None
+
+
+def _date(tree, meta, url: str | None) -> str | None:
+    """htmldate's date as bare_extraction(with_metadata=True) finds it: the page's own URL (canonical,
+    og:url) or the one it was captured under, then the page."""
+    from htmldate import find_date
+    from trafilatura.metadata import extract_url
+    from trafilatura.settings import set_date_params
+
+    return find_date(tree, **set_date_params(True), url=meta.url or extract_url(tree, url))
 
 
 def _read_exact(stream, n: int) -> bytes:
@@ -72,7 +95,7 @@ def recv(stream):
 
 
 def serve(stdin=None, stdout=None) -> None:
-    """Child process loop: (html, url) in, ("ok", result) or ("error", message) out, length-prefixed pickles."""
+    """Child process loop: (html, url, more_urls) in, ("ok", result) or ("error", message) out, length-prefixed pickles."""
     if stdout is None:
         # Keep the protocol pipe to ourselves: anything a library prints goes to stderr instead.
         stdout = os.fdopen(os.dup(1), "wb")
@@ -83,11 +106,11 @@ def serve(stdin=None, stdout=None) -> None:
 
     while True:
         try:
-            html, url = recv(stdin)
+            html, url, more_urls = recv(stdin)
         except EOFError:
             return
         try:
-            reply = ("ok", extract_page(html, url))
+            reply = ("ok", extract_page(html, url, more_urls))
         except Exception as e:  # noqa: BLE001 - any extractor failure is reported, the child lives on
             reply = ("error", f"{type(e).__name__}: {e}")
         send(stdout, reply)

@@ -89,6 +89,7 @@ def _overrides(args, defaults: dict) -> dict:
         put("reddit", "min_karma", args.min_karma)
     if args.langs is not None:
         put("lang", "langs", parse_langs(args.langs))
+        put("prelang", "langs", parse_langs(args.langs))
     if args.lang_threshold is not None:
         put("lang", "threshold", args.lang_threshold)
     if args.quality_model is not None or args.quality_threshold is not None:
