@@ -20,3 +20,23 @@ def read_corpus(out):
     manifest = json.loads((out / MANIFEST).read_text())
     rows = [r for s in manifest["shards"] for r in pq.read_table(out / s["path"]).to_pylist()]
     return manifest, rows
+
+
+def write_warc(path, pages) -> str:
+    """A gzipped WARC of HTTP-200 HTML responses, one per (url, html bytes)."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with open(path, "wb") as f:
+        writer = WARCWriter(f, gzip=True)
+        for url, html in pages:
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(html)))], protocol="HTTP/1.1")
+            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(html), http_headers=http))
+    return str(path)
+
+
+def write_config(path, text: str) -> str:
+    path.write_text(text)
+    return str(path)

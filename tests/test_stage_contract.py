@@ -172,7 +172,7 @@ def test_flags_write_their_sections_and_config_mistakes_are_one_line(tmp_path, c
 
     args, _ = _parser().parse_known_args(["--min-karma", "5", "--langs", "en,de", "--skip", "dedup", "--quality-threshold", "0.3"])
     o = _overrides(args, config.default_config())
-    assert o == {"reddit": {"min_karma": 5}, "lang": {"langs": ["en", "de"]}, "dedup": {"enabled": False},
+    assert o == {"reddit": {"min_karma": 5}, "lang": {"langs": ["en", "de"]}, "prelang": {"langs": ["en", "de"]}, "dedup": {"enabled": False},
                  "quality": {"classifier": {"keep_rule": "threshold", "threshold": 0.3}}}
     cfg = config.load_config(None, o)
     assert cfg["reddit"]["min_karma"] == 5 and cfg["lang"]["threshold"] == 0.65  # the rest stays the default

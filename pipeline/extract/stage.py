@@ -4,9 +4,11 @@ The text is exactly what `trafilatura.extract(html, **settings)` returns under t
 trafilatura settings (extract/settings.py: no comments, favor_recall, the readability/jusText
 fallback only for short texts; chosen by measurement with `webtext eval-extract`). Each page is extracted in
 a child process (extract/isolated.py): a page that takes longer than `timeout_s` is counted in
-`extract.timeouts` (part of `extract.errors`) and the run goes on.
+`extract.timeouts` (part of `extract.errors`) and the run goes on. Pages with the same payload are
+extracted once (`same_payload_once`, extract/same_payload.py): `extract.same_payload` counts the
+extractions saved; the documents are those a separate extraction of each page gives.
 
-Config [extract]: timeout_s, max_html_bytes, and trafilatura's settings (extract/settings.py).
+Config [extract]: timeout_s, max_html_bytes, same_payload_once, and trafilatura's settings (extract/settings.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from webtext.pipeline.core.block import Block
 from webtext.pipeline.core.counters import counter
 from webtext.pipeline.core.document import document_from_page
 from webtext.pipeline.extract.isolated import ExtractTimeout, IsolatedExtractor, decode_html
+from webtext.pipeline.extract.same_payload import GroupSamePayload
 from webtext.pipeline.extract.settings import ExtractSettings
 from webtext.pipeline.extract.worker import extract_page
 
@@ -30,11 +33,12 @@ MAX_HTML_BYTES = 1 << 30  # one page's HTML is held several times over while it 
 
 
 class _ExtractDoFn(beam.DoFn):
-    """A page record -> its document (core/document.py), or nothing (counted)."""
+    """(a page, [pages with the same payload]) -> their documents (core/document.py), or nothing (counted per page)."""
 
     def __init__(self, timeout_s: float, max_html_bytes: int, settings: ExtractSettings):
         self.timeout_s, self.max_html_bytes, self.settings = timeout_s, max_html_bytes, settings
-        self.c = {n: counter(f"extract.{n}") for n in ("pages", "empty", "errors", "timeouts", "too_large", "docs", "ms")}
+        names = ("pages", "empty", "errors", "timeouts", "too_large", "docs", "ms", "same_payload")
+        self.c = {n: counter(f"extract.{n}") for n in names}
 
     def setup(self):
         self.extractor = IsolatedExtractor(self.timeout_s, self.settings) if self.timeout_s > 0 else None
@@ -43,40 +47,54 @@ class _ExtractDoFn(beam.DoFn):
         if self.extractor is not None:
             self.extractor.close()
 
-    def process(self, page: dict):
-        self.c["pages"].inc()
+    def process(self, group):
+        page, same = group
+        n = 1 + len(same)
+        self.c["pages"].inc(n)
         if page.get("too_large") or len(page["html"]) > self.max_html_bytes:
-            self.c["too_large"].inc()
+            self.c["too_large"].inc(n)
             return
+        self.c["same_payload"].inc(n - 1)
         start = time.perf_counter()
+        more_urls = [p["url"] for p in same]
         try:
             html = decode_html(page["html"], page["charset"])
-            result = self.extractor(html, page["url"]) if self.extractor else extract_page(html, page["url"], self.settings)
+            if self.extractor:
+                result = self.extractor(html, page["url"], more_urls)
+            else:
+                result = extract_page(html, page["url"], self.settings, more_urls)
         except ExtractTimeout as e:
-            self.c["timeouts"].inc()
-            self.c["errors"].inc()
+            self.c["timeouts"].inc(n)
+            self.c["errors"].inc(n)
             log.warning("extract: %s: %s", page["url"], e)
             return
         except Exception as e:  # noqa: BLE001 - ExtractError or an in-process failure: counted, run goes on
-            self.c["errors"].inc()
+            self.c["errors"].inc(n)
             log.warning("extract: %s: %s", page["url"], e)
             return
         finally:
             self.c["ms"].inc(int((time.perf_counter() - start) * 1000))
         if result is None:
-            self.c["empty"].inc()
+            self.c["empty"].inc(n)
             return
-        self.c["docs"].inc()
+        self.c["docs"].inc(n)
         yield document_from_page(page, result["text"], result["title"], result["date"])
+        for other, date in zip(same, result.get("dates", ())):
+            yield document_from_page(other, result["text"], result["title"], date)
 
 
 class _Extract(beam.PTransform):
-    def __init__(self, timeout_s: float, max_html_bytes: int, settings: ExtractSettings):
+    def __init__(self, timeout_s: float, max_html_bytes: int, settings: ExtractSettings, same_payload_once: bool):
         super().__init__()
         self.timeout_s, self.max_html_bytes, self.settings = timeout_s, max_html_bytes, settings
+        self.same_payload_once = same_payload_once
 
     def expand(self, pages):
-        return pages | "Trafilatura" >> beam.ParDo(_ExtractDoFn(self.timeout_s, self.max_html_bytes, self.settings)), None
+        if self.same_payload_once:
+            groups = pages | "SamePayload" >> GroupSamePayload()
+        else:
+            groups = pages | "OnePage" >> beam.Map(lambda page: (page, []))
+        return groups | "Trafilatura" >> beam.ParDo(_ExtractDoFn(self.timeout_s, self.max_html_bytes, self.settings)), None
 
 
 class Extract(Block):
@@ -84,7 +102,7 @@ class Extract(Block):
 
     name = "extract"
     funnel = ("extract.pages", "extract.empty", "extract.errors", "extract.timeouts", "extract.too_large", "extract.docs",
-              "extract.ms")
+              "extract.same_payload", "extract.ms")
     flow_in, flow_out = "extract.pages", "extract.docs"
     losses = ("extract.empty", "extract.errors", "extract.timeouts", "extract.too_large")
     errors = ("extract.timeouts",)
@@ -98,4 +116,5 @@ class Extract(Block):
         ExtractSettings.from_config(cfg)  # trafilatura's settings: one line per bad value
 
     def transform(self) -> beam.PTransform:
-        return _Extract(self.cfg["timeout_s"], self.cfg["max_html_bytes"], ExtractSettings.from_config(self.cfg))
+        return _Extract(self.cfg["timeout_s"], self.cfg["max_html_bytes"], ExtractSettings.from_config(self.cfg),
+                        self.cfg["same_payload_once"])

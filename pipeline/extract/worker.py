@@ -1,7 +1,7 @@
 """The extraction worker: trafilatura in a process of its own, spoken to over stdin/stdout.
 
 Run as `python -m webtext.pipeline.extract.worker [SETTINGS_JSON]` (extract/settings.py); messages are length-prefixed pickles:
-(html, url) in, ("ok", result) or ("error", message) out. Deliberately free of Beam imports, so a
+(html, url, more_urls) in, ("ok", result) or ("error", message) out. Deliberately free of Beam imports, so a
 (re)started worker is ready in well under a second.
 """
 
@@ -35,17 +35,21 @@ def main_text(tree, url: str | None, settings: ExtractSettings) -> str | None:
     return text if text and len(text) >= settings.fallback_below else one_pass(False)
 
 
-def extract_page(html: bytes | str, url: str | None = None, settings: ExtractSettings = DEFAULT_SETTINGS) -> dict | None:
+def extract_page(html: bytes | str, url: str | None = None, settings: ExtractSettings = DEFAULT_SETTINGS,
+                 more_urls=()) -> dict | None:
     """trafilatura's extraction under `settings` plus title and date: {"text", "title", "date"}, or None.
 
     The text is main_text()'s; title and date are what
     `bare_extraction(..., with_metadata=True)` gives (tests check all three on 181 real pages).
     We compute only those two of trafilatura's metadata fields, on the tree parsed once: author,
     site name, categories, tags and license would add a third to the cost of every page.
+
+    `more_urls`: other URLs the same payload was captured under (the extract stage extracts a payload
+    once). The text and title do not depend on the URL under these settings (no links in the text); the
+    date may (htmldate reads dates in URLs), so `dates` gives each of them its own, as a separate
+    extraction under that URL would.
     """
-    from htmldate import find_date
-    from trafilatura.metadata import examine_meta, extract_meta_json, extract_title, extract_url
-    from trafilatura.settings import set_date_params
+    from trafilatura.metadata import examine_meta, extract_meta_json, extract_title
     from trafilatura.utils import load_html
 
     tree = load_html(html)
@@ -58,11 +62,23 @@ def extract_page(html: bytes | str, url: str | None = None, settings: ExtractSet
         pass
     meta.title = meta.title or extract_title(tree)
     meta.clean_and_trim()
-    date = find_date(tree, **set_date_params(True), url=meta.url or extract_url(tree, url))
-    text = main_text(tree, url, settings)
+    text = main_text(tree, url, settings)  # on its own copy of the tree: the dates below read the page as parsed
     if not text or not text.strip():
         return None
-    return {"text": text, "title": meta.title, "date": date}
+    result = {"text": text, "title": meta.title, "date": _date(tree, meta, url)}
+    if more_urls:
+        result["dates"] = [_date(tree, meta, u) for u in more_urls]
+    return result
+
+
+def _date(tree, meta, url: str | None) -> str | None:
+    """htmldate's date as bare_extraction(with_metadata=True) finds it: the page's own URL (canonical,
+    og:url) or the one it was captured under, then the page."""
+    from htmldate import find_date
+    from trafilatura.metadata import extract_url
+    from trafilatura.settings import set_date_params
+
+    return find_date(tree, **set_date_params(True), url=meta.url or extract_url(tree, url))
 
 
 def _read_exact(stream, n: int) -> bytes:
@@ -88,7 +104,7 @@ def recv(stream):
 
 
 def serve(stdin=None, stdout=None, settings: ExtractSettings = DEFAULT_SETTINGS) -> None:
-    """Child process loop: (html, url) in, ("ok", result) or ("error", message) out, length-prefixed pickles."""
+    """Child process loop: (html, url, more_urls) in, ("ok", result) or ("error", message) out, length-prefixed pickles."""
     if stdout is None:
         # Keep the protocol pipe to ourselves: anything a library prints goes to stderr instead.
         stdout = os.fdopen(os.dup(1), "wb")
@@ -99,11 +115,11 @@ def serve(stdin=None, stdout=None, settings: ExtractSettings = DEFAULT_SETTINGS)
 
     while True:
         try:
-            html, url = recv(stdin)
+            html, url, more_urls = recv(stdin)
         except EOFError:
             return
         try:
-            reply = ("ok", extract_page(html, url, settings))
+            reply = ("ok", extract_page(html, url, settings, more_urls))
         except Exception as e:  # noqa: BLE001 - any extractor failure is reported, the child lives on
             reply = ("error", f"{type(e).__name__}: {e}")
         send(stdout, reply)

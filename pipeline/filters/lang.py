@@ -69,6 +69,14 @@ class LanguageIdentifier:
         ]
 
 
+    def probability_of(self, texts: list[str], langs: frozenset[str], k: int = 10) -> list[float]:
+        """For each text, lid.176's probability that it is in one of `langs` (summed over its k most
+        likely languages: a language outside them has a negligible share)."""
+        wanted = {_LABEL_PREFIX + code for code in langs}
+        labels, probs = self.model.predict([one_line(t) for t in texts], k=k)
+        return [min(sum(float(p) for lab, p in zip(labs, ps) if lab in wanted), 1.0) for labs, ps in zip(labels, probs)]
+
+
 def parse_langs(value: str) -> list[str]:
     """--langs: "all" -> [] (keep every language), else a comma-separated list of lid.176 codes."""
     if value.strip().lower() == "all":

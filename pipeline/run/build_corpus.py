@@ -105,6 +105,7 @@ def _overrides(args, defaults: dict) -> dict:
         put("decontam", "eval", args.decontaminate)
     if args.langs is not None:
         put("lang", "langs", parse_langs(args.langs))
+        put("prelang", "langs", parse_langs(args.langs))
     if args.lang_threshold is not None:
         put("lang", "threshold", args.lang_threshold)
     if args.quality_model is not None or args.quality_threshold is not None:

@@ -3,8 +3,8 @@ config, --skip, the manifest's options and its funnel all read.
 
     sources (by input mode)       the stage list                                                 sink
     reddit ───────────┐
-                      ├─ join ─► wikipedia ─► urlfilter ─► extract ─► lang ─► quality ─► dedup ─► decontam ─► write
-    warc scan | index ┘          (pages: html, no text yet)            (documents)
+                      ├─ join ─► wikipedia ─► urlfilter ─► prelang ─► extract ─► lang ─► quality ─► dedup ─► decontam ─► write
+    warc scan | index ┘          (pages: html, no text yet)                       (documents)
 
 Adding a stage is one module and one entry in STAGES, plus its section in default_config.toml
 (docs/architecture.md shows it with urlfilter). Stages before `extract` see pages, the others
@@ -18,6 +18,7 @@ from webtext.pipeline.dedup.stage import Dedup
 from webtext.pipeline.extract.stage import Extract
 from webtext.pipeline.filters.decontam.stage import Decontaminate
 from webtext.pipeline.filters.lang import LanguageFilter
+from webtext.pipeline.filters.prelang import LanguagePrefilter
 from webtext.pipeline.filters.quality.stage import QualityFilter
 from webtext.pipeline.filters.urlfilter import UrlFilter
 from webtext.pipeline.filters.wikipedia import WikipediaFilter
@@ -28,7 +29,8 @@ from webtext.pipeline.sources.reddit import RedditLinks
 from webtext.pipeline.sources.warc import WarcSource
 
 SOURCES: tuple[type[Block], ...] = (RedditLinks, IndexSource, WarcSource, Join)
-STAGES: tuple[type[Block], ...] = (WikipediaFilter, UrlFilter, Extract, LanguageFilter, QualityFilter, Dedup, Decontaminate)
+STAGES: tuple[type[Block], ...] = (WikipediaFilter, UrlFilter, LanguagePrefilter, Extract, LanguageFilter, QualityFilter,
+                                   Dedup, Decontaminate)
 SINK = ParquetSink
 ALL_BLOCKS = (*SOURCES, *STAGES, SINK)
 
