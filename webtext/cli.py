@@ -22,6 +22,8 @@ COMMANDS = {
     "estimate": ("webtext.train.estimate:main", "parameters, training FLOPs, PF-days and cost of a preset"),
     "sample": ("webtext.train.sample:main", "generate text from a checkpoint"),
     "export-hf": ("webtext.train.export_hf:main", "write a trained run as a Hugging Face transformers folder"),
+    "finetune": ("webtext.train.finetune:main", "fine-tune a pretrained GPT as a text classifier (L2 + lambda * L1)"),
+    "classify": ("webtext.train.classify:main", "label a Parquet/JSONL file with a fine-tuned classifier"),
 }
 
 
