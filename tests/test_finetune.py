@@ -166,7 +166,7 @@ def test_resume_is_exact(short_run, task, tmp_path):
     finetune(small_cfg(short_run, task, tmp_path / "b", steps=6))
     (ckpt_io.checkpoint_dir(tmp_path / "b") / "step_00000006.pt").unlink()
     torch.manual_seed(999)  # whatever the process did meanwhile
-    finetune(small_cfg(None, task, tmp_path / "b", resume=True))  # the folder alone: no --run
+    finetune(small_cfg(None, task, tmp_path / "b", resume=True, seq_len=None))  # the folder alone: no --run, its seq_len
     resumed = read_metrics(tmp_path / "b" / "metrics.jsonl")
     timing = ("examples_per_s",)
     assert [{k: v for k, v in r.items() if k not in timing} for r in resumed] == \
@@ -257,3 +257,13 @@ def test_pretrained_beats_random_init_and_the_majority_class(tmp_path_factory):
     # measured (seeds 1337, 2): pretrained 0.853-0.873 / 0.76-0.79, random 0.78-0.80 / 0.53-0.54, majority 0.843 / 0.46
     assert pre_acc > majority_acc and pre_f1 > majority_f1 + 0.2
     assert pre_acc > rand_acc + 0.03 and pre_f1 > rand_f1 + 0.1
+
+
+def test_init_from_a_hugging_face_folder_starts_where_the_run_does(short_run, task, tmp_path):
+    hf = tmp_path / "hf"
+    assert main(["export-hf", "--run", str(short_run), "--out", str(hf)]) == 0
+    finetune(small_cfg(short_run, task, tmp_path / "a", steps=2, dropout=0.0))
+    finetune(small_cfg(None, task, tmp_path / "b", steps=2, dropout=0.0, init_from=str(hf),
+                       tokenizer=str(short_run.parent / "tokenizer")))
+    a, b = (read_metrics(tmp_path / x / "metrics.jsonl") for x in "ab")
+    assert [r["loss"] for r in a] == pytest.approx([r["loss"] for r in b], rel=1e-5)

@@ -116,7 +116,9 @@ class _Finetuner:
         self.enc = load_encoding(tokdir)
         if self.enc.n_vocab > mcfg.n_vocab:
             raise UserError(f"the tokenizer has {self.enc.n_vocab:,} tokens, the model {mcfg.n_vocab:,}: not its tokenizer")
-        self.T = cfg.seq_len or mcfg.block_size
+        self.T = cfg.seq_len or (int(ckpt["seq_len"]) if ckpt else mcfg.block_size)
+        if ckpt and self.T != ckpt["seq_len"]:
+            raise UserError(f"{self.out} was fine-tuned with --seq-len {ckpt['seq_len']}; resume it with that")
         if self.T > mcfg.block_size:
             raise UserError(f"--seq-len {self.T} is longer than the model's context ({mcfg.block_size})")
 
