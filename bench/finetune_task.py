@@ -11,7 +11,7 @@ related links, comments), and each page's language (lid.176 on its `with` text, 
   language     each `with` segment of at least 20 characters, labelled `en` or `other` by its page's
                language (de, fr, es, pt, zh, ja, it, pl, fi, ar, tr, hu, no, ru, bn): the must-show task
   boilerplate  each segment labelled `main` or `boilerplate` (harder: at this scale pretraining does
-               not help; bench_finetune.py --task boilerplate shows it)
+               not help, random init does as well or better; bench_finetune.py --task boilerplate)
 
 The split is by page (SHA-256 of the URL), so no page has segments in two splits: 60% train, 20% val,
 20% test. The pages are not in the pretraining text (another benchmark's pages).
