@@ -44,7 +44,7 @@ def _ids(pages):
     return {doc_id(canonical_url(u)) for u, _ in pages}
 
 
-def _run(layout, extra_lines, cc_base=None, extra_urls=()):
+def _run(layout, extra_lines, cc_base=None, extra_urls=(), exit_code=0):
     tmp = layout["tmp"]
     lines = layout["good"][:4] + list(extra_lines) + layout["good"][4:]
     (tmp / "cdx.cdxj").write_text("\n".join(lines) + "\n")
@@ -52,7 +52,7 @@ def _run(layout, extra_lines, cc_base=None, extra_urls=()):
     (tmp / "RS.ndjson").write_text("\n".join(submission(u) for u in urls) + "\n")
     out = tmp / "out"
     assert run_build_corpus(["--cc-index", str(tmp / "cdx.cdxj"), "--cc-base", str(cc_base or layout["base"]),
-                             "--reddit", str(tmp / "RS.ndjson"), "--out", str(out), *SKIP_ALL]) == 0
+                             "--reddit", str(tmp / "RS.ndjson"), "--out", str(out), *SKIP_ALL]) == exit_code
     manifest, rows = read_corpus(out)
     assert not any("SECRET SENTENCE" in (r["text"] or "") for r in rows)
     return manifest["counters"], {r["id"] for r in rows}
@@ -92,7 +92,7 @@ def test_a_redirect_off_the_base_host_is_not_followed(layout, tmp_path):
     (tmp_path / "elsewhere").mkdir()
     os.replace(layout["base"] / "crawl.warc.gz", tmp_path / "elsewhere" / "crawl.warc.gz")
     with RangeServer(tmp_path / "elsewhere") as elsewhere, RangeServer(layout["base"], redirect_to=elsewhere.url) as base:
-        counters, ids = _run(layout, [], cc_base=base.url)
+        counters, ids = _run(layout, [], cc_base=base.url, exit_code=1)  # every record failed: the run says so
         assert base.requests >= 8 and elsewhere.requests == 0
     assert ids == set() and counters["warc.errors"] == 8 and counters["join.fetch_failed"] == 8  # the secret URL has no entry at all
 

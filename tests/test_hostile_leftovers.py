@@ -25,7 +25,7 @@ from webtext.cli import main as webtext
 from webtext.pipeline.core.document import doc_id
 from webtext.pipeline.sources.urls import canonical_url
 from webtext.tokenizer.encoding import META_FILE, save_tokenizer
-from webtext.corpus_layout import DEMO_INPUTS, MANIFEST
+from webtext.corpus_layout import DEMO_INPUTS, MANIFEST, REPORT_DIR
 
 
 def _corpus_run(tmp_path, pages, out, per_shard):
@@ -56,7 +56,7 @@ def test_a_rerun_with_other_inputs_leaves_no_stale_shard(data_dir, tmp_path):
     manifest, rows = read_corpus(out)
     assert manifest["counters"]["docs.written"] == len(rows) == len(fewer) == manifest["documents"]
     assert sorted(p.name for p in out.iterdir() if p.name != DEMO_INPUTS) == sorted(
-        [f"train-{i:05d}-of-00004.parquet" for i in range(4)] + [MANIFEST])
+        [f"train-{i:05d}-of-00004.parquet" for i in range(4)] + [MANIFEST, REPORT_DIR])
     empty = pq.read_table(out / f"train-{drop:05d}-of-00004.parquet")
     assert empty.num_rows == 0 and "text" in empty.column_names  # written, empty: the old one is gone
 

@@ -158,6 +158,16 @@ def tokenizer_files(tokdir: str | os.PathLike) -> list[Path]:
     return [Path(tokdir) / n for n in dict.fromkeys(names) if (Path(tokdir) / n).is_file()]
 
 
+def copy_tokenizer(tokdir: str | os.PathLike, dest: str | os.PathLike) -> Path:
+    """Copy a tokenizer folder's files into `dest` (each written atomically), so what was made with it
+    (token shards, a fine-tuned run) can be decoded without the original."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for path in tokenizer_files(tokdir):
+        atomic.write_bytes(dest / path.name, path.read_bytes())
+    return dest
+
+
 def read_tokenizer(tokdir: str | os.PathLike) -> tuple[dict, dict[bytes, int]]:
     """(tokenizer.json contents, ranks), checked against each other; a UserError for anything wrong."""
     tokdir = Path(tokdir)

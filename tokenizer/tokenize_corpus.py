@@ -213,14 +213,6 @@ def _prepare_out(out: Path, overwrite: bool) -> None:
         p.unlink(missing_ok=True)
 
 
-def _copy_tokenizer(tokdir: Path, out: Path) -> Path:
-    dest = out / "tokenizer"
-    dest.mkdir(exist_ok=True)
-    for path in encoding.tokenizer_files(tokdir):
-        atomic.write_bytes(dest / path.name, path.read_bytes())
-    return dest
-
-
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -282,7 +274,7 @@ def tokenize_corpus(corpus_dir, tokdir, out_dir, *, shard_tokens: int = DEFAULT_
         "dtype": str(shards.dtype_for_vocab(n_vocab)),  # '<u2' -> uint16
         "n_vocab": n_vocab,
         "eot_token": eot,
-        "tokenizer": str(_copy_tokenizer(tokdir, out).resolve()),
+        "tokenizer": str(encoding.copy_tokenizer(tokdir, out / "tokenizer").resolve()),
         "tokenizer_name": tok_meta.get("name"),
         "tokenizer_fingerprint": tok_meta.get("fingerprint"),
         "tokenizer_source": str(tokdir.resolve()),

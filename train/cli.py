@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from webtext.cli_args import ArgumentParser, count, field_defaults
+from webtext.cli_args import ArgumentParser, add_flag_groups, count, field_defaults
 from webtext.errors import UserError
 from webtext.train.loop import TrainConfig, train
 from webtext.train.presets import PRESETS
@@ -62,13 +62,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--data", required=True, metavar="BINDIR", help="folder with train_*.bin, val_*.bin, meta.json")
     p.add_argument("--preset", metavar="NAME", help=f"model shape: {', '.join(PRESETS)}")
     p.add_argument("--out", required=True, metavar="RUNDIR", help="run folder: metrics.jsonl, loss.png, checkpoints/")
-    for title, flags in _FLAGS.items():
-        g = p.add_argument_group(title)
-        for flag, kind, text in flags:
-            if kind is None:  # a switch
-                g.add_argument(flag, action="store_true", help=text)
-            else:
-                g.add_argument(flag, type=kind, help=text)
+    add_flag_groups(p, _FLAGS)
     p.add_argument("--no-plot", dest="plot", action="store_false", help="do not write loss.png")
     p.set_defaults(**field_defaults(TrainConfig))  # the defaults live in TrainConfig only
     return p

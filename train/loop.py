@@ -111,6 +111,14 @@ def autocast_for(device: torch.device, dtype: str):
     return (lambda: torch.autocast(device.type, dtype=amp)) if amp else nullcontext
 
 
+def mixed_precision(device: torch.device, dtype: str):
+    """(GradScaler, autocast context factory) for a resolved --dtype; sets TF32 matmuls on CUDA for tf32.
+    The scaler is a no-op unless fp16; fp32 and tf32 run without autocast."""
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = dtype == "tf32"
+    return torch.amp.GradScaler(device.type, enabled=dtype == "fp16"), autocast_for(device, dtype)
+
+
 def build_optimizer(model: torch.nn.Module, cfg: TrainConfig, lr: float, fused: bool) -> torch.optim.AdamW:
     """AdamW with weight decay on matmul weights and embeddings only (not on biases and LayerNorms)."""
     decay = [p for p in model.parameters() if p.dim() >= 2]
@@ -219,14 +227,11 @@ class _Trainer:
             self.log(f"initialised from {cfg.init_from}")
         self.model.to(self.device)
         torch.manual_seed(cfg.seed + 1 + self.rank)  # a different dropout stream per rank
-        if self.device.type == "cuda":
-            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = self.dtype == "tf32"
         self.peak_lr = cfg.lr or preset.lr
         self.min_lr = cfg.min_lr if cfg.min_lr is not None else self.peak_lr / 10
         self.warmup = cfg.warmup if cfg.warmup is not None else cfg.steps // 20
         self.opt = build_optimizer(self.model, cfg, self.peak_lr, fused=self.device.type == "cuda")
-        self.scaler = torch.amp.GradScaler(self.device.type, enabled=self.dtype == "fp16")
-        self.autocast = autocast_for(self.device, self.dtype)
+        self.scaler, self.autocast = mixed_precision(self.device, self.dtype)
         self.guard = SpikeGuard(z=cfg.spike_z)
         self.train_stream = ShardStream(self.train_paths, self.T, cfg.batch_size, rank=self.rank,
                                         world_size=self.world, seed=cfg.seed)

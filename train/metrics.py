@@ -58,15 +58,30 @@ def read_metrics(path: str | os.PathLike) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display needed
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, out_png) -> Path:
+    """Write the figure atomically and free it."""
+    out_png = Path(out_png)
+    with atomic.atomic_path(out_png) as tmp:
+        fig.savefig(tmp, format="png")
+    _pyplot().close(fig)
+    return out_png
+
+
 def plot_losses(metrics_path: str | os.PathLike, out_png: str | os.PathLike, title: str = "") -> Path | None:
     """Train loss per step and validation loss at its steps, on one chart (written atomically)."""
     records = read_metrics(metrics_path)
     if not records:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display needed
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     train = [(r["step"], r["loss"]) for r in records if r.get("loss") is not None]
     val = [(r["step"], r["val_loss"]) for r in records if r.get("val_loss") is not None]
@@ -81,8 +96,33 @@ def plot_losses(metrics_path: str | os.PathLike, out_png: str | os.PathLike, tit
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    out_png = Path(out_png)
-    with atomic.atomic_path(out_png) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
-    return out_png
+    return _save(fig, out_png)
+
+
+def plot_finetune(metrics_path: str | os.PathLike, out_png: str | os.PathLike, title: str = "") -> Path | None:
+    """A fine-tuning run: L3, L2 and L1 per step (left), validation accuracy and macro-F1 (right)."""
+    records = read_metrics(metrics_path)
+    if not records:
+        return None
+    plt = _pyplot()
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
+    for key, name in (("loss", "train L3"), ("clf_loss", "train L2 (labels)"), ("lm_loss", "train L1 (LM)"),
+                      ("val_loss", "val L2")):
+        points = [(r["step"], r[key]) for r in records if r.get(key) is not None]
+        if points:
+            left.plot(*zip(*points), "o-" if key.startswith("val") else "-", lw=1, ms=3, label=name)
+    left.set_xlabel("step")
+    left.set_ylabel("cross-entropy (nats)")
+    for key, name in (("val_accuracy", "val accuracy"), ("val_macro_f1", "val macro-F1")):
+        points = [(r["step"], r[key]) for r in records if r.get(key) is not None]
+        if points:
+            right.plot(*zip(*points), "o-", lw=1.5, ms=3, label=name)
+    right.set_xlabel("step")
+    right.set_ylim(0, 1)
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, out_png)

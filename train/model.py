@@ -119,11 +119,8 @@ class GPT(nn.Module):
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None):
-        """Logits for every position and the mean cross-entropy when targets are given.
-
-        Without targets only the last position's logits are computed (all that sampling needs).
-        """
+    def hidden_states(self, idx: torch.Tensor) -> torch.Tensor:
+        """The last layer's state at every position, (B, T, n_embd): what the LM head and a classifier read."""
         B, T = idx.shape
         if T > self.config.block_size:
             raise ValueError(f"sequence of {T} tokens is longer than the context ({self.config.block_size})")
@@ -131,7 +128,14 @@ class GPT(nn.Module):
         x = self.drop(self.wte(idx) + self.wpe(pos))
         for block in self.h:
             x = block(x)
-        x = self.ln_f(x)
+        return self.ln_f(x)
+
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None):
+        """Logits for every position and the mean cross-entropy when targets are given.
+
+        Without targets only the last position's logits are computed (all that sampling needs).
+        """
+        x = self.hidden_states(idx)
         if targets is None:
             return F.linear(x[:, -1:, :], self.wte.weight), None
         logits = F.linear(x, self.wte.weight)

@@ -27,6 +27,8 @@ COMMANDS = {
     "sample": ("webtext.train.sample:main", "generate text from a checkpoint"),
     "export-hf": ("webtext.train.export_hf:main", "write a trained run as a Hugging Face transformers folder"),
     "eval": ("webtext.train.evaluate:main", "loss, perplexity and bits per byte of a model on shards or a corpus"),
+    "finetune": ("webtext.train.finetune:main", "fine-tune a pretrained GPT as a text classifier (L2 + lambda * L1)"),
+    "classify": ("webtext.train.classify:main", "label a Parquet/JSONL file with a fine-tuned classifier"),
 }
 
 

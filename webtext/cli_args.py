@@ -63,3 +63,14 @@ def field_defaults(cls) -> dict:
         elif f.default_factory is not dataclasses.MISSING:  # type: ignore[misc]
             out[f.name] = f.default_factory()  # type: ignore[misc]
     return out
+
+
+def add_flag_groups(parser: argparse.ArgumentParser, groups: dict[str, list[tuple]]) -> None:
+    """Add each titled group's (flag, type, help) flags; a type of None makes a switch (store_true)."""
+    for title, flags in groups.items():
+        g = parser.add_argument_group(title)
+        for flag, kind, text in flags:
+            if kind is None:
+                g.add_argument(flag, action="store_true", help=text)
+            else:
+                g.add_argument(flag, type=kind, help=text)

@@ -252,7 +252,10 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         print(f"build-corpus: error: {failed}", file=sys.stderr)
         return 1
-    if args.report:
+    if args.report and "://" in job.out:
+        # the report reads the shards with local files; copy the corpus (or mount it) and run it there
+        print(f"report: not written for {job.out} (a local folder only): run 'webtext report' on a local copy")
+    elif args.report:
         from webtext.pipeline.report.report import write_report
 
         print(f"report: {write_report(job.out, m)}")
