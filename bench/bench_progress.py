@@ -53,18 +53,18 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        warc, dump = write_inputs(load_pages(args.copies), Path(tmp))
+        warc, dump = write_inputs(load_pages(args.copies, distinct=True), Path(tmp))
         run_once(warc, dump, f"{tmp}/warm", False)  # imports, caches: not timed
         rates: dict[bool, list[float]] = {True: [], False: []}
         for i in range(args.runs):
-            for line in (True, False):
+            for line in ((True, False) if i % 2 == 0 else (False, True)):  # ABBA: no side always first
                 rate, docs = run_once(warc, dump, f"{tmp}/out", line)
                 rates[line].append(rate)
                 load = " ".join(f"{x:.2f}" for x in os.getloadavg())
                 print(f"run {i + 1} {'with line   ' if line else 'without line'}  {rate:7.2f} docs/s  ({docs} docs)  load {load}",
                       flush=True)
     on, off = rates[True], rates[False]
-    print(f"\nbuild-corpus docs/s, {args.runs} interleaved runs each ({docs} documents per run):")
+    print(f"\nbuild-corpus docs/s, {args.runs} interleaved runs each (order alternating) ({docs} documents per run):")
     print(f"  with the progress line     {min(on):7.2f} - {max(on):7.2f}   median {statistics.median(on):7.2f}")
     print(f"  without (--quiet)          {min(off):7.2f} - {max(off):7.2f}   median {statistics.median(off):7.2f}")
     print(f"  ratio with/without (medians) {statistics.median(on) / statistics.median(off):.3f}")
