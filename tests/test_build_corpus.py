@@ -7,6 +7,7 @@ from webtext.pipeline.sources.urls import is_wikipedia
 from webtext.corpus_layout import MANIFEST
 
 
+@pytest.mark.slow
 def test_real_crawls_give_every_eligible_page_once(real_run_inputs, tmp_path):
     out = tmp_path / "corpus"
     assert _run(["--warcs", *real_run_inputs["warcs"], "--reddit", real_run_inputs["dump"], "--out", str(out), *SKIP_ALL]) == 0
@@ -25,6 +26,7 @@ def test_real_crawls_give_every_eligible_page_once(real_run_inputs, tmp_path):
     assert manifest["options"]["skip"] == ["dedup", "lang", "quality"]
 
 
+@pytest.mark.slow
 def test_multi_processing_gives_the_same_corpus(real_run_inputs, tmp_path):
     base = ["--warcs", *real_run_inputs["warcs"], "--reddit", real_run_inputs["dump"], *SKIP_ALL]
     assert _run([*base, "--out", str(tmp_path / "a")]) == 0
@@ -36,6 +38,7 @@ def test_multi_processing_gives_the_same_corpus(real_run_inputs, tmp_path):
     assert mb["options"]["beam_args"] == ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
 
 
+@pytest.mark.slow
 def test_sharding_is_deterministic_and_reruns_leave_no_stale_files(real_run_inputs, tmp_path):
     out = tmp_path / "c"
     base = ["--warcs", *real_run_inputs["warcs"], "--reddit", real_run_inputs["dump"], "--out", str(out), *SKIP_ALL]
@@ -54,6 +57,7 @@ def test_sharding_is_deterministic_and_reruns_leave_no_stale_files(real_run_inpu
     assert first == {s["path"]: (out / s["path"]).read_bytes() for s in _corpus(out)[0]["shards"]}
 
 
+@pytest.mark.slow
 def test_demo_runs_every_stage_it_can(tmp_path):
     out = tmp_path / "demo"
     assert _run(["--out", str(out), *SKIP_ALL]) == 0

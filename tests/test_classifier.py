@@ -56,6 +56,7 @@ def trained(corpora):
     return model
 
 
+@pytest.mark.slow
 def test_training_on_real_pages_separates_articles_from_the_rest(corpora, trained):
     _, n_pos, n_neg = corpora
     meta = json.loads((trained.parent / "quality.bin.json").read_text())
@@ -70,6 +71,7 @@ def test_training_on_real_pages_separates_articles_from_the_rest(corpora, traine
     assert not list(trained.parent.glob(".*.tmp"))
 
 
+@pytest.mark.slow
 def test_training_is_deterministic(corpora):
     root, n_pos, n_neg = corpora
     pos, neg = classifier.read_texts([str(root / "reddit")]), classifier.read_texts([str(root / "random")])
@@ -80,6 +82,7 @@ def test_training_is_deterministic(corpora):
     assert classifier.score_texts(first[0], neg[:20]) == classifier.score_texts(second[0], neg[:20])
 
 
+@pytest.mark.slow
 def test_warc_files_can_be_the_negatives(corpora, tmp_path):
     root, _, _ = corpora
     warcs = str(SHARED / "warc" / "dolma" / "*.warc.gz")
@@ -112,6 +115,7 @@ def test_pareto_rule_is_deterministic_per_document_and_follows_gpt3():
     assert all(classifier.pareto_keep(i, 1.0) for i in ids[:100])
 
 
+@pytest.mark.slow
 def test_the_quality_stage_scores_every_document_and_keeps_by_rule(trained):
     cfg = config.load_config()["quality"]
     texts = [p["text"] for p in english_articles() if p["text"]][:30] + warc_texts()[:30]

@@ -38,6 +38,7 @@ def test_a_missing_optional_dependency_names_the_extra(monkeypatch, capsys):
     assert "pip install 'webtext[train]'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("script", ["webtext", "build-corpus", "train-on-shards"])
 def test_console_scripts_are_installed(script):
     exe = shutil.which(script, path=str(Path(sys.executable).parent))

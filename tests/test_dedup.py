@@ -27,6 +27,7 @@ def bench(pages):
     return docs, planted, kept, dropped, counters
 
 
+@pytest.mark.slow
 def test_each_planted_cluster_keeps_exactly_one_and_distinct_pages_stay(bench):
     docs, planted, kept, dropped, _ = bench
     assert len(kept) + len(dropped) == len(docs)
@@ -65,6 +66,7 @@ def test_keep_rule_reasons_and_counters(bench):
     assert counters.get("dedup.cc_not_converged", 0) == 0
 
 
+@pytest.mark.slow
 def test_exact_duplicates_of_a_fuzzy_duplicate_point_at_the_final_keeper(pages):
     text = next(t for _, t in pages if len(t.split()) > 300)
     words = text.split()
@@ -89,6 +91,7 @@ def small_set(pages):
     return dedup_set.build_set(pages[:60])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "config,dropped_reasons",
     [
@@ -109,6 +112,7 @@ def test_switches(small_set, config, dropped_reasons):
         assert dedup_set.score(kept, dropped, dedup_set.true_pairs(docs))["recall"] >= 0.95
 
 
+@pytest.mark.slow
 def test_same_survivors_with_multi_processing(small_set):
     docs, _ = small_set
     local = dedup_set.run(docs)

@@ -55,6 +55,7 @@ def random_graph(seed):
     return edges + edges[:20] + [(b, a) for a, b in edges[20:40]]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
 def test_components_equal_union_find(seed):
     pipeline, members, roots, labels = run_components(random_graph(seed), max_rounds=6)
@@ -65,6 +66,7 @@ def test_components_equal_union_find(seed):
     assert not result.metrics().query()["counters"]  # converged: no dedup.cc_not_converged
 
 
+@pytest.mark.slow
 def test_long_path_converges_in_log_rounds():
     nodes = random.Random(3).sample(range(100_000), 512)
     pipeline, members, roots, labels = run_components(list(zip(nodes, nodes[1:])), max_rounds=8)

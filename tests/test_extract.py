@@ -85,6 +85,7 @@ def test_configured_quality_is_at_least_trafilatura_defaults_on_its_own_benchmar
     assert ours >= raw
 
 
+@pytest.mark.slow
 def test_isolated_extractor_runs_the_settings_it_was_given(aeb):
     """Comments on/off reach the child process: the pages whose text differs do differ there too."""
     import trafilatura

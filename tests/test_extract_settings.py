@@ -71,6 +71,7 @@ def small_sets(data_dir, tmp_path):
     return aeb, seg
 
 
+@pytest.mark.slow
 def test_eval_extract_scores_any_folder_in_either_layout(small_sets, capsys):
     import trafilatura
 

@@ -127,6 +127,7 @@ def test_the_task_is_real_and_split_by_page(task):
 
 # ---- the run folder, classify, resume ------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_finetune_and_classify_from_the_command_line(short_run, task, tmp_path, capsys):
     ft = tmp_path / "ft"
     assert main(["finetune", "--run", str(short_run), "--train", str(task["train"]), "--val", str(task["val"]),
@@ -156,6 +157,7 @@ def test_finetune_and_classify_from_the_command_line(short_run, task, tmp_path, 
     assert scores["accuracy"] == pytest.approx(np.mean([p == g for p, g in zip(table.column("predicted").to_pylist(), gold)]))
 
 
+@pytest.mark.slow
 def test_resume_is_exact(short_run, task, tmp_path):
     full = small_cfg(short_run, task, tmp_path / "a")
     finetune(full)

@@ -31,11 +31,13 @@ def _check(got: dict, expected: dict) -> None:
     assert got["dropped_shards"] == expected["dropped_shards"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_run_equals_the_recorded_figures(name, data_dir, tmp_path):
     _check(record(name, data_dir, tmp_path), json.loads((GOLDEN / f"{name}.json").read_text()))
 
 
+@pytest.mark.slow
 def test_multi_processing_equals_the_recorded_figures(data_dir, tmp_path):
     got = record("real", data_dir, tmp_path, ["--direct_running_mode=multi_processing", "--direct_num_workers=2"])
     _check(got, json.loads((GOLDEN / "real.json").read_text()))

@@ -77,6 +77,7 @@ def opened(monkeypatch):
     return seen
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("filename", ["../secret/secret.warc.gz", "{secret}/secret.warc.gz", "crawl.warc.gz/../../secret/secret.warc.gz",
                                       "/dev/zero", "/etc/passwd", "file:///{secret}/secret.warc.gz", "C:/secret.warc.gz"])
 def test_index_filenames_outside_the_base_are_refused_and_never_opened(layout, opened, filename):
@@ -88,6 +89,7 @@ def test_index_filenames_outside_the_base_are_refused_and_never_opened(layout, o
     assert not [p for p in opened if isinstance(p, str) and (p.startswith(secret) or p in ("/dev/zero", "/etc/passwd"))]
 
 
+@pytest.mark.slow
 def test_a_redirect_off_the_base_host_is_not_followed(layout, tmp_path):
     (tmp_path / "elsewhere").mkdir()
     os.replace(layout["base"] / "crawl.warc.gz", tmp_path / "elsewhere" / "crawl.warc.gz")
@@ -116,6 +118,7 @@ BAD_ENTRIES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(BAD_ENTRIES))
 def test_a_bad_index_entry_costs_only_itself(layout, case):
     make, counter = BAD_ENTRIES[case]
@@ -125,6 +128,7 @@ def test_a_bad_index_entry_costs_only_itself(layout, case):
     assert counters["join.matched"] == len(layout["pages"])  # a URL counts as matched only once it has a page
 
 
+@pytest.mark.slow
 def test_a_failed_capture_falls_back_to_an_older_one(layout):
     """The newest capture of a URL points past the end of its file; the older one is sound."""
     url = layout["pages"][0][0]
@@ -133,12 +137,14 @@ def test_a_failed_capture_falls_back_to_an_older_one(layout):
     assert ids == _ids(layout["pages"]) and counters["warc.errors"] == 1 and counters["join.duplicate_captures"] == 1
 
 
+@pytest.mark.slow
 def test_a_symbolic_link_inside_the_base_cannot_lead_out(layout):
     (layout["base"] / "link").symlink_to(layout["secret"], target_is_directory=True)
     counters, ids = _run(layout, [cdxj_line(SECRET_URL, "link/secret.warc.gz", 0, layout["secret_len"])])
     assert ids == _ids(layout["pages"]) and counters["warc.errors"] == 1
 
 
+@pytest.mark.slow
 def test_a_parquet_index_with_status_as_text_and_binary_urls(layout):
     import pyarrow as pa
     import pyarrow.parquet as pq

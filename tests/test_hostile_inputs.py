@@ -74,6 +74,7 @@ def _modes(tmp_path, pages, warc: bytes, mode: str):
     return _run(tmp_path, files, args)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_the_clean_run_keeps_every_page(tmp_path, pages, mode):
     counters, ids = _modes(tmp_path, pages, _records(pages, None), mode)
@@ -123,6 +124,7 @@ COUNTED = {"absurd_length", "long_by_2000", "short_by_2000", "length_not_a_numbe
            "garbage_between_records", "zeroed_member"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("gz", [True, False], ids=["gzip", "plain"])
 @pytest.mark.parametrize("kind", WARC_CASES)
@@ -136,6 +138,7 @@ def test_a_damaged_record_costs_only_itself(tmp_path, pages, kind, gz, mode):
     assert counters["warc.files"] == 1
 
 
+@pytest.mark.slow
 def test_a_file_cut_short_is_counted_and_flagged(tmp_path, pages):
     warc = _records(pages, None)
     cut = warc[: len(warc) - len(member(warc_record(*pages[-1][:1], http_block(pages[-1][1])))) // 2]
@@ -148,6 +151,7 @@ def test_a_file_cut_short_is_counted_and_flagged(tmp_path, pages):
     assert counters["warc.truncated"] == sum(r["warc_truncated"] for r in rows)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_decompression_bombs_are_too_large_not_fatal(tmp_path, pages, mode):
     """64 MiB of zeros in a WARC member and as an HTTP gzip body (the run reads at most
@@ -161,6 +165,7 @@ def test_decompression_bombs_are_too_large_not_fatal(tmp_path, pages, mode):
     assert ids == _ids(pages) and counters["extract.too_large"] == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content", [b"", b"not a warc at all\n" * 100, os.urandom(5000), b"\x1f\x8b\x08\x00garbage"],
                          ids=["empty", "text", "random", "bad_gzip"])
 def test_a_file_that_is_not_a_warc_is_one_error(tmp_path, pages, content):
@@ -170,6 +175,7 @@ def test_a_file_that_is_not_a_warc_is_one_error(tmp_path, pages, content):
     assert ids == _ids(pages) and counters["warc.errors"] == 1 and counters["warc.files"] == 2
 
 
+@pytest.mark.slow
 def test_idna_hosts_and_percent_encoded_paths_join(tmp_path, pages):
     """Reddit users paste Unicode; crawlers record IDNA and %-escapes: the join key is the same."""
     html = pages[0][1]
@@ -199,6 +205,7 @@ HOSTILE_LINES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(HOSTILE_LINES))
 def test_a_hostile_line_costs_only_itself(tmp_path, pages, case):
     urls = [u for u, _ in pages]
@@ -216,6 +223,7 @@ def test_a_hostile_line_costs_only_itself(tmp_path, pages, case):
         assert counters["reddit.invalid"] == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".zst", ".gz", ".xz", ".bz2"])
 def test_a_dump_cut_short_is_counted_and_keeps_what_it_read(tmp_path, pages, suffix):
     urls = [u for u, _ in pages]
@@ -227,6 +235,7 @@ def test_a_dump_cut_short_is_counted_and_keeps_what_it_read(tmp_path, pages, suf
     assert counters["reddit.errors"] == 1 and 0 < counters["reddit.lines"] < len(lines)
 
 
+@pytest.mark.slow
 def test_a_warc_index_is_read_only_inside_the_page_limit(tmp_path, pages):
     """Index mode on the damaged cases too: a bomb costs too_large, a cut member a counted error."""
     good = [member(warc_record(u, http_block(h))) for u, h in pages]
@@ -242,6 +251,7 @@ def test_a_warc_index_is_read_only_inside_the_page_limit(tmp_path, pages):
     assert ids == _ids(pages) and counters["extract.too_large"] == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("layout", ["whole_file", "two_in_one_member"])
 def test_records_sharing_a_gzip_member_are_all_read(tmp_path, pages, mode, layout):
@@ -255,6 +265,7 @@ def test_records_sharing_a_gzip_member_are_all_read(tmp_path, pages, mode, layou
     assert ids == _ids(pages) and counters["warc.errors"] == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("codec", ["zstd", "bz2", "xz"])
 def test_a_warc_in_another_compression_is_one_counted_error_never_a_silent_part(tmp_path, pages, codec):
     import bz2
@@ -270,6 +281,7 @@ def test_a_warc_in_another_compression_is_one_counted_error_never_a_silent_part(
     assert ids == _ids(pages[:4]) and counters["warc.errors"] == 1
 
 
+@pytest.mark.slow
 def test_a_brotli_bomb_stops_at_the_page_limit(tmp_path, pages):
     brotli = pytest.importorskip("brotli")
     bomb = brotli.compress(bytes(256 << 20))
@@ -288,6 +300,7 @@ def test_a_dump_that_is_a_pipe_is_one_clear_line(tmp_path, pages, capsys):
     assert "not a regular file" in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("score", [5.0, "5", " 12 "])
 def test_whole_number_scores_in_other_spellings_count(tmp_path, pages, score):
     raw = "\n".join(json.dumps({"url": u, "score": score, "subreddit": "s"}) for u, _ in pages) + "\n"

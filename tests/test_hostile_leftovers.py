@@ -35,6 +35,7 @@ def _corpus_run(tmp_path, pages, out, per_shard):
                              "--out", str(out), "--docs-per-shard", str(per_shard), *SKIP_ALL])
 
 
+@pytest.mark.slow
 def test_a_rerun_with_other_inputs_leaves_no_stale_shard(data_dir, tmp_path):
     pages = real_pages(data_dir, 8)
     shards = 4

@@ -30,6 +30,7 @@ def corpus(real_run_inputs, tmp_path_factory):
     return out, manifest["counters"]["docs.written"], {r["id"] for r in rows}
 
 
+@pytest.mark.slow
 def test_pyarrow_reads_exactly_the_corpus(corpus):
     import pyarrow.dataset as ds
 
@@ -92,6 +93,7 @@ def tiny_run(tmp_path_factory):
     return run, tmp / "tok", data
 
 
+@pytest.mark.slow
 def test_export_hf_loads_in_transformers_with_the_same_logits_and_greedy_text(tiny_run, tmp_path, capsys):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -122,6 +124,7 @@ def test_export_hf_loads_in_transformers_with_the_same_logits_and_greedy_text(ti
     assert tokenizer.decode(greedy[0]) == ours_text
 
 
+@pytest.mark.slow
 def test_gpt1_exports_to_its_own_class(tmp_path, capsys):
     from transformers import AutoModelForCausalLM
 

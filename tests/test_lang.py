@@ -29,6 +29,7 @@ def test_the_model_comes_from_the_installed_package_and_is_the_real_lid176():
     assert len(LanguageIdentifier().labels) == 176
 
 
+@pytest.mark.slow
 def test_accuracy_on_the_trafilatura_benchmark_pages():
     """lid.176 on trafilatura's extraction of each page vs lid.176's label of the page's ground-truth
     segments: agreement of extraction + language ID. Measured: 205 of 210 (97.6%); the misses are
@@ -69,6 +70,7 @@ def test_a_missing_model_is_a_user_error():
         stage_config("lang", threshold=1.5)
 
 
+@pytest.mark.slow
 def test_filter_keeps_english_and_drops_every_other_language():
     """Real multilingual pages through the Beam stage (small batches: flushes in process and in
     finish_bundle both happen): English kept, every other language dropped with reason "lang"."""

@@ -18,6 +18,7 @@ from webtext.pipeline.filters.lang import LanguageFilter
 from webtext.pipeline.filters.quality.stage import QualityFilter
 
 
+@pytest.mark.slow
 def test_multilingual_articles_become_a_corpus_of_english_articles_only():
     """All 181 aeb pages (9 languages) through lang (--langs en) and quality with the defaults: every
     kept page is English, nearly all English articles are kept, and the kept text is trafilatura's
@@ -51,6 +52,7 @@ def test_multilingual_articles_become_a_corpus_of_english_articles_only():
     assert counts["quality.kept"] / len(english) >= 0.90
 
 
+@pytest.mark.slow
 def test_dropped_documents_carry_their_rule():
     articles = [p["text"] for p in english_articles() if rules.apply_rules(p["text"], config.load_config()["quality"])[0] is None][:3]
     docs = [make_doc("good", articles[0], language="en"), make_doc("lorem", articles[1] + "\nLorem ipsum dolor sit amet.", language="en")]

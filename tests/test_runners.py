@@ -23,6 +23,7 @@ def test_the_portable_job_path_gives_the_recorded_rows_and_manifest(data_dir, tm
     _check(got, json.loads((GOLDEN / "real.json").read_text()))
 
 
+@pytest.mark.slow
 def test_a_runner_without_counters_still_writes_rows_and_an_honest_manifest(data_dir, tmp_path, monkeypatch):
     from apache_beam.runners.portability.fn_api_runner import fn_runner
 
@@ -66,6 +67,7 @@ print(n)
 """
 
 
+@pytest.mark.slow
 def test_the_dataflow_job_graph_is_built_offline_and_every_dofn_unpickles_without_main(data_dir, tmp_path):
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions, SetupOptions
@@ -93,6 +95,7 @@ def _only_in_the_tests(x):
     return x
 
 
+@pytest.mark.slow
 def test_the_unpickling_check_catches_a_dofn_that_needs_the_tests(tmp_path):
     """The check above can fail: a step whose function lives in a test module does not unpickle alone."""
     import apache_beam as beam

@@ -70,6 +70,7 @@ def test_cdxj_parsing():
     assert parse_cdxj_line("garbage line") is None
 
 
+@pytest.mark.slow
 def test_index_mode_equals_scan_and_reads_only_the_records(real_run_inputs, cc_layout, tmp_path):
     scan_out, index_out = tmp_path / "scan", tmp_path / "index"
     warcs = [str(p) for p in cc_layout.glob("crawl-data/**/*.warc.gz")]
@@ -95,6 +96,7 @@ def test_index_mode_equals_scan_and_reads_only_the_records(real_run_inputs, cc_l
     assert fetched == sum(matched)  # the issue asks for within 20%: one byte-range read per record makes it exact
 
 
+@pytest.mark.slow
 def test_index_mode_on_pywbs_real_cdxj(data_dir, tmp_path):
     """pywb's real CDXJ of iana.warc.gz (revisits and all): index mode finds what a scan finds."""
     warc = data_dir / "warc/pywb/iana.warc.gz"
@@ -121,6 +123,7 @@ def test_http_reader_resumes_through_503s_and_cut_connections(cc_layout):
         assert server.failed > 0 and server.cut > 0
 
 
+@pytest.mark.slow
 def test_remote_scan_and_index_mode_with_failures_lose_nothing(real_run_inputs, cc_layout, tmp_path):
     local = tmp_path / "local"
     warcs = sorted(cc_layout.glob("crawl-data/**/*.warc.gz"))
@@ -138,6 +141,7 @@ def test_remote_scan_and_index_mode_with_failures_lose_nothing(real_run_inputs, 
         assert m["counters"]["warc.errors"] == read_corpus(local)[0]["counters"]["warc.errors"]
 
 
+@pytest.mark.slow
 def test_crawl_mode_lists_and_reads_the_crawl(real_run_inputs, cc_layout, tmp_path, capsys):
     with RangeServer(cc_layout) as server:
         assert run_build_corpus(["--crawl", "CC-MAIN-2099-01", "--max-warcs", "2", "--cc-base", server.url,
@@ -161,6 +165,7 @@ def _fetch_time(stamp: str):
         return datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
+@pytest.mark.slow
 def test_columnar_parquet_index_gives_the_same_corpus(real_run_inputs, cc_layout, tmp_path):
     """Common Crawl's columnar index (Parquet, its column names and types) works like the CDXJ one."""
     import pyarrow as pa

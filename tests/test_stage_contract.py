@@ -125,6 +125,7 @@ def test_urlfilter_blocks_hosts_and_their_subdomains_only(tmp_path):
         config.stage_config("urlfilter", hosts=["http://x.org/"])
 
 
+@pytest.mark.slow
 def test_urlfilter_is_off_by_default_and_counts_what_it_drops_in_a_run(tmp_path):
     base = tmp_path / "base"
     assert run_build_corpus(["--out", str(base)]) == 0
@@ -149,6 +150,7 @@ def test_urlfilter_is_off_by_default_and_counts_what_it_drops_in_a_run(tmp_path)
     assert skipped["options"]["skip"] == ["urlfilter"] and "urlfilter" not in skipped["options"]["stages"]
 
 
+@pytest.mark.slow
 def test_a_new_stage_appears_in_graph_manifest_and_skip_from_one_entry(tmp_path, monkeypatch):
     class Shout(Filter):
         name = "shout"

@@ -98,6 +98,7 @@ def tiktoken_from_files(tokdir: Path, monkeypatch) -> tiktoken.Encoding:
 # --- the tokenizer ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_tiktoken_encodes_exactly_as_the_trainer(trained, articles, held_out, monkeypatch):
     tokdir, hf = trained
     enc = tiktoken_from_files(tokdir, monkeypatch)
@@ -118,6 +119,7 @@ def _numpy_encoder(enc):
     return lambda s: enc.encode_to_numpy(s, allowed_special=set(), disallowed_special=())
 
 
+@pytest.mark.slow
 def test_transformers_loads_the_tokenizer_folder_as_it_is(trained, articles, held_out):
     """The folder is also a Hugging Face tokenizer: AutoTokenizer reads it and encodes as tiktoken."""
     from transformers import AutoTokenizer
@@ -270,6 +272,7 @@ def write_data_gym(hf: Tokenizer, folder: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_gpt2_vocabulary_import(trained, tokenized, held_out, tmp_path, monkeypatch):
     tokdir, hf = trained
     src = write_data_gym(hf, tmp_path / "gpt2")

@@ -24,6 +24,7 @@ def records(path):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_two_ranks_match_one_process(byte_shards, tmp_path):  # noqa: F811
     env = subprocess_env(tmp_path)
     env["OMP_NUM_THREADS"] = "1"  # both runs single-threaded per process: two ranks share two cores

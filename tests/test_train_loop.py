@@ -31,6 +31,7 @@ def _private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
+@pytest.mark.slow
 def test_tiny_learns_real_text(byte_shards, tmp_path):  # noqa: F811
     out = tmp_path / "run"
     summary = train(cfg(byte_shards, out, steps=60, val_every=30, plot=True, checkpoint_every=30,
@@ -82,6 +83,7 @@ def test_schedule():
     assert lr_at(150, 1.0, 0.1, 10, 100) == pytest.approx(0.1)
 
 
+@pytest.mark.slow
 def test_fp16_grad_scaler_and_bf16_autocast(byte_shards, tmp_path):  # noqa: F811
     rows16 = None
     try:
@@ -113,6 +115,7 @@ def _patch_loss(monkeypatch, at_call: int, factor: float):
     monkeypatch.setattr(GPT, "forward", forward)
 
 
+@pytest.mark.slow
 def test_spike_guard_skips_a_forced_spike(byte_shards, tmp_path, monkeypatch):  # noqa: F811
     _patch_loss(monkeypatch, at_call=26, factor=8.0)
     summary = train(cfg(byte_shards, tmp_path / "run", steps=30, val_every=0))

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from test_train_fixtures import PYTHON, byte_shards, subprocess_env  # noqa: F401  (fixture)
 
 STEPS = 24
@@ -24,6 +26,7 @@ def records(path):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_sigkill_and_resume_is_bit_identical(byte_shards, tmp_path):  # noqa: F811
     env = subprocess_env(tmp_path)
     env["OMP_NUM_THREADS"] = "1"  # no thread spin-waiting when the test shares the cores with other work

@@ -122,6 +122,7 @@ def test_not_a_warc_file_is_counted(tmp_path):
     assert list(warc_pages(str(path), stats)) == [] and stats["errors"] == 1
 
 
+@pytest.mark.slow
 def test_beam_stage_counts_across_files(real_warcs, tmp_path):
     broken = tmp_path / "broken.warc.gz"
     broken.write_bytes(b"\x1f\x8b\x08\x00garbage")
