@@ -44,8 +44,12 @@ def task(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def short_run(tmp_path_factory) -> Path:
     """A pretraining run of a few steps: enough for the mechanics (not for accuracy)."""
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    return finetune_task.pretrain(tmp_path_factory.mktemp("pre"), steps=3, seq_len=32, batch_size=4)
+    try:
+        return finetune_task.pretrain(tmp_path_factory.mktemp("pre"), steps=3, seq_len=32, batch_size=4)
+    finally:
+        torch.set_num_threads(threads)  # later modules (in-process runs compared with subprocesses) get the default
 
 
 def small_cfg(run, task, out, **over) -> FinetuneConfig:

@@ -11,6 +11,7 @@ import sys
 import time
 
 import pytest
+import torch
 
 from webtext.cli import main as webtext
 from webtext.run_pipeline import STATE, STEPS
@@ -55,7 +56,9 @@ def test_a_second_invocation_skips_every_step(demo_run, capsys):
 def test_killed_during_training_it_resumes_to_the_same_losses(demo_run, tmp_path):
     run = tmp_path / "killed"
     cmd = [sys.executable, "-m", "webtext.cli", "run", "--out", str(run)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # the reference ran in this process: the same thread count, so the same float summation order
+    env = {**os.environ, "OMP_NUM_THREADS": str(torch.get_num_threads())}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     ckpts = run / "model" / "checkpoints"
     deadline = time.time() + 600
     while time.time() < deadline and proc.poll() is None:
@@ -68,7 +71,7 @@ def test_killed_during_training_it_resumes_to_the_same_losses(demo_run, tmp_path
     state = json.loads((run / STATE).read_text())
     assert state["train-on-shards"]["done"] is False and not (run / "eval.json").exists()
 
-    again = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False, env=env)
     assert again.returncode == 0, again.stderr[-2000:]
     assert "train-on-shards: did not finish last time; resuming" in again.stdout
     assert "resuming from" in again.stdout

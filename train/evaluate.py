@@ -96,7 +96,7 @@ def evaluate(run: str | None, data: str, *, checkpoint: str | None = None, split
              max_tokens: int | None = None, device: str = "cpu", dtype: str = "fp32") -> dict:
     from webtext.train.data import ShardStream, find_shards, read_meta
     from webtext.train.inference import load_checkpoint, model_from, tokenizer_dir
-    from webtext.train.loop import autocast_for, resolve_device_and_dtype
+    from webtext.train.device import autocast_for, resolve_device_and_dtype
 
     ckpt = load_checkpoint(run, checkpoint)
     dev, dtype = resolve_device_and_dtype(device, dtype)

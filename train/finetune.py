@@ -35,7 +35,8 @@ from webtext.train.classifier_head import GPTClassifier, predict_probs
 from webtext.train.hf_weights import load_hf_folder
 from webtext.train.inference import load_checkpoint, tokenizer_dir
 from webtext.train.labelled_data import ExampleStream, LabelMap, accuracy_and_macro_f1, batch, encode, read_labelled
-from webtext.train.loop import build_optimizer, lr_at, mixed_precision, resolve_device_and_dtype
+from webtext.train.device import mixed_precision, resolve_device_and_dtype
+from webtext.train.loop import build_optimizer, lr_at
 from webtext.train.metrics import MetricsLog, plot_finetune
 from webtext.train.model import GPT, GPTConfig
 

@@ -23,6 +23,7 @@ from webtext.atomic import remove_stale_temps
 from webtext.errors import UserError
 from webtext.train import checkpoint as ckpt_io
 from webtext.train.data import ShardStream, find_shards, read_meta
+from webtext.train.device import mixed_precision, resolve_device_and_dtype
 from webtext.train.evaluate import byte_lengths, nll_and_bytes
 from webtext.train.guard import SpikeGuard
 from webtext.train.hf_weights import load_hf_folder
@@ -33,9 +34,6 @@ from webtext.train.presets import get_preset
 from webtext.train.progress import StepProgress
 from webtext.tokenizer.shards import ShardError, open_shard
 
-DTYPES = ("bf16", "fp16", "fp32", "tf32")
-# PyTorch's and nanoGPT's names for the same precisions
-DTYPE_ALIASES = {"bfloat16": "bf16", "float16": "fp16", "half": "fp16", "float32": "fp32", "float": "fp32"}
 
 
 @dataclass
@@ -80,43 +78,6 @@ def lr_at(step: int, peak: float, minimum: float, warmup: int, total: int) -> fl
         return peak * step / max(1, warmup)
     progress = min(1.0, (step - warmup) / max(1, total - warmup))
     return minimum + 0.5 * (1.0 + math.cos(math.pi * progress)) * (peak - minimum)
-
-
-def resolve_device_and_dtype(device: str, dtype: str, local_rank: int = 0) -> tuple[torch.device, str]:
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise UserError(f"--device {device}: this torch build sees no CUDA GPU (use --device cpu)")
-        if device == "cuda":
-            device = f"cuda:{local_rank}"
-    elif device not in ("cpu", "mps"):
-        raise UserError(f"--device must be auto, cpu, cuda, cuda:N or mps, not {device!r}")
-    dev = torch.device(device)
-    dtype = DTYPE_ALIASES.get(dtype, dtype)
-    if dtype == "auto":
-        dtype = ("bf16" if torch.cuda.is_bf16_supported() else "fp16") if dev.type == "cuda" else "fp32"
-    if dtype not in DTYPES:
-        raise UserError(f"--dtype must be one of {', '.join(DTYPES)} (or {', '.join(DTYPE_ALIASES)}) or auto, not {dtype!r}")
-    if dtype == "bf16" and dev.type == "cuda" and not torch.cuda.is_bf16_supported():
-        raise UserError(f"--dtype bf16: {torch.cuda.get_device_name(dev)} has no bfloat16; use fp16")
-    if dtype == "tf32" and dev.type != "cuda":
-        raise UserError("--dtype tf32 needs a CUDA GPU (TF32 is a tensor-core format); use fp32")
-    return dev, dtype
-
-
-def autocast_for(device: torch.device, dtype: str):
-    """A context factory: autocast to bf16/fp16 for those dtypes, nothing for fp32/tf32."""
-    amp = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(dtype)
-    return (lambda: torch.autocast(device.type, dtype=amp)) if amp else nullcontext
-
-
-def mixed_precision(device: torch.device, dtype: str):
-    """(GradScaler, autocast context factory) for a resolved --dtype; sets TF32 matmuls on CUDA for tf32.
-    The scaler is a no-op unless fp16; fp32 and tf32 run without autocast."""
-    if device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = dtype == "tf32"
-    return torch.amp.GradScaler(device.type, enabled=dtype == "fp16"), autocast_for(device, dtype)
 
 
 def build_optimizer(model: torch.nn.Module, cfg: TrainConfig, lr: float, fused: bool) -> torch.optim.AdamW:
