@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import io
 import json
 import logging
 import os
@@ -45,14 +44,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import trafilatura
 import zstandard
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
 
 from webtext.corpus_layout import MANIFEST
 from webtext.pipeline.extract.settings import ExtractSettings
 from webtext.pipeline.run.config import load_config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from helpers import write_warc  # a gzipped WARC of (url, html) response records, as the tests write them
 from test_extract import trafilatura_text  # the configured settings spelled with trafilatura.extract calls only
 
 DATA = Path(os.environ.get("WEBTEXT_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -65,21 +63,12 @@ def load_pages(copies: int, distinct: bool) -> list[tuple[str, bytes]]:
             for c in range(copies) for url, html in base]
 
 
-def write_warc(pages, path: Path) -> str:
-    with open(path, "wb") as f:
-        writer = WARCWriter(f, gzip=True)
-        for url, html in pages:
-            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(html)))], protocol="HTTP/1.1")
-            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(html), http_headers=http))
-    return str(path)
-
-
 def write_inputs(pages, directory: Path) -> tuple[str, str]:
     directory.mkdir(parents=True, exist_ok=True)
     dump = directory / "RS_bench.zst"
     lines = "\n".join(json.dumps({"url": url, "score": 10, "subreddit": "bench", "is_self": False}) for url, _ in pages)
     dump.write_bytes(zstandard.ZstdCompressor().compress(lines.encode()))
-    return write_warc(pages, directory / "pages.warc.gz"), str(dump)
+    return write_warc(directory / "pages.warc.gz", pages), str(dump)
 
 
 def cpu_seconds() -> float:
@@ -163,7 +152,7 @@ def main():
         digest = {on: build_corpus(["--warcs", warc, "--reddit", dump, *NO_STAGES, *IN_MEMORY], tmp / "same" / f"corpus-{on}",
                                    f"[extract]\nsame_payload_once = {str(on).lower()}\n") for on in (True, False)}
 
-        crawls = [str(p) for p in sorted(DATA.glob("warc/**/*.warc*"))] + [write_warc(load_pages(1, False), tmp / "aeb.warc.gz")]
+        crawls = [str(p) for p in sorted(DATA.glob("warc/**/*.warc*"))] + [write_warc(tmp / "aeb.warc.gz", load_pages(1, False))]
         pre = {on: build_corpus(["--warcs", *crawls, "--no-links", *IN_MEMORY], tmp / f"pre-{on}",
                                 f"[prelang]\nenabled = {str(on).lower()}\n[quality]\nenabled = false\n[dedup]\nenabled = false\n")
                for on in (False, True)}
