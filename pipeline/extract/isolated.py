@@ -8,14 +8,16 @@ microseconds; an extraction costs milliseconds.
 
 from __future__ import annotations
 
+import collections
 import fcntl
 import pickle
 import select
 import subprocess
 import sys
+import time
 
 from webtext.pipeline.extract.settings import ExtractSettings
-from webtext.pipeline.extract.worker import DEFAULT_SETTINGS, recv, send
+from webtext.pipeline.extract.worker import DEFAULT_SETTINGS, encode, recv
 
 
 def decode_html(html: bytes, charset: str | None) -> bytes | str:
@@ -47,11 +49,22 @@ class ExtractError(Exception):
 class IsolatedExtractor:
     """extract_page() in a child process (`python -m webtext.pipeline.extract.worker`), restarted whenever
     a page hangs or kills it. A plain subprocess, not multiprocessing: it needs no picklable
-    __main__ and no fork of a process that runs Beam's threads."""
+    __main__ and no fork of a process that runs Beam's threads.
 
-    def __init__(self, timeout_s: float, settings: ExtractSettings = DEFAULT_SETTINGS):
-        self.timeout_s, self.settings = timeout_s, settings
+    Two ways to call it. `extractor(html, url)` extracts one page and waits for it. `submit()` /
+    `collect()` keep up to `depth` pages in flight: the child starts on the next page the moment it is
+    done with one, while this process does the rest of its work (Beam, the filters, the writer) on
+    another core. Results come back in the order the pages went in, each with the tag it was submitted with.
+    """
+
+    def __init__(self, timeout_s: float, settings: ExtractSettings = DEFAULT_SETTINGS, depth: int = 2):
+        self.timeout_s, self.settings, self.depth = timeout_s, settings, depth
         self._proc: subprocess.Popen | None = None
+        self._pipe_bytes = 1 << 16
+        # The pages sent and not yet answered, oldest first: [message, tag, sent]. `sent` is False for a
+        # page that has still to go to the child (it restarted, or the page waits for the pipe to drain).
+        self._inflight: collections.deque = collections.deque()
+        self._head_since = 0.0  # when the child began the oldest page: where its timeout counts from
 
     def _start(self) -> None:
         self._proc = subprocess.Popen(
@@ -61,10 +74,16 @@ class IsolatedExtractor:
             bufsize=0,
         )  # no PR_SET_PDEATHSIG: it fires when the *thread* that started the child ends, and Beam's
         # bundle threads come and go; the child exits instead at the EOF of its stdin when we die
-        try:  # a page's HTML fits in the pipe: our write returns at once, not when the child gets a CPU
-            fcntl.fcntl(self._proc.stdin.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_BYTES)
+        self._pipe_bytes = 1 << 16
+        for stream in (self._proc.stdin, self._proc.stdout):
+            try:  # a page's HTML (or its text) fits in the pipe: a write returns at once, not when the other side gets a CPU
+                fcntl.fcntl(stream.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_BYTES)
+            except OSError:
+                pass  # above /proc/sys/fs/pipe-max-size, or not Linux: the default 64 KiB pipe works, a little slower
+        try:
+            self._pipe_bytes = fcntl.fcntl(self._proc.stdin.fileno(), getattr(fcntl, "F_GETPIPE_SZ", 1032))
         except OSError:
-            pass  # above /proc/sys/fs/pipe-max-size, or not Linux: the default 64 KiB pipe works, a little slower
+            pass
 
     def close(self) -> None:
         if self._proc is not None:
@@ -75,19 +94,85 @@ class IsolatedExtractor:
             self._proc = None
 
     def __call__(self, html: bytes | str, url: str | None, more_urls=()) -> dict | None:
+        if self._inflight:
+            raise RuntimeError("IsolatedExtractor: pages submitted and not collected; collect() them first")
+        self.submit(html, url, more_urls)
+        return self.collect()[1]
+
+    def pending(self) -> int:
+        return len(self._inflight)
+
+    def submit(self, html: bytes | str, url: str | None, more_urls=(), tag=None) -> None:
+        """Send one page to the child without waiting for it; at most `depth` pages are in flight, so
+        call collect() first while pending() == depth."""
+        if len(self._inflight) >= self.depth:
+            raise RuntimeError(f"IsolatedExtractor: {self.depth} pages in flight already; collect() one first")
+        self._inflight.append([encode((html, url, tuple(more_urls))), tag, False])
+        if len(self._inflight) == 1:
+            self._head_since = time.monotonic()
+        self._send_ready()
+
+    def _send_ready(self) -> None:
+        """Send what waits, in order. A page goes while others are in flight only if it fits in the pipe
+        with room to spare: a blocked write of ours while the child blocks writing a result to us would
+        hang both. Larger pages wait until the child has nothing else (then it reads as we write)."""
+        if all(item[2] for item in self._inflight):
+            return
         if self._proc is None or self._proc.poll() is not None:
             self.close()
-            self._start()
+            try:
+                self._start()
+            except OSError:  # no process (out of memory, no such interpreter): collect() reports the page
+                self._proc = None
+                return
+            self._head_since = time.monotonic()
+        for i, item in enumerate(self._inflight):
+            if item[2]:
+                continue
+            if i > 0 and len(item[0]) > self._pipe_bytes // 2:
+                return
+            try:
+                self._proc.stdin.write(item[0])
+            except OSError:  # the child died: the oldest page's collect() finds out and restarts it
+                return
+            item[2] = True
+
+    def collect(self):
+        """The oldest page's (tag, result, ms in the child); raises ExtractTimeout or ExtractError for it,
+        with the page's tag as the exception's `tag` (after a timeout or a dead child the pages behind it
+        go again to a fresh child)."""
+        error = None
         try:
-            send(self._proc.stdin, (html, url, tuple(more_urls)))
-            ready, _, _ = select.select([self._proc.stdout], [], [], self.timeout_s)
-            if not ready:
-                self.close()
-                raise ExtractTimeout(f"no result after {self.timeout_s:g}s")
-            status, value = recv(self._proc.stdout)
+            self._send_ready()
+            if not self._inflight[0][2]:
+                raise OSError("the page could not be sent")
+            left = self._head_since + self.timeout_s - time.monotonic()
+            ready, _, _ = select.select([self._proc.stdout], [], [], max(left, 0.0))
+            if ready:
+                status, value, ms = recv(self._proc.stdout)
+            else:
+                error = ExtractTimeout(f"no result after {self.timeout_s:g}s")
         except (EOFError, OSError, pickle.UnpicklingError):
-            self.close()
-            raise ExtractError("the extractor process died") from None
+            error = ExtractError("the extractor process died")
+        tag = self._inflight[0][1]
+        if error is not None:
+            self._fail()
+            error.tag = tag
+            raise error
+        self._inflight.popleft()
+        self._head_since = time.monotonic()
+        self._send_ready()
         if status == "error":
-            raise ExtractError(value)
-        return value
+            error = ExtractError(value)
+            error.tag, error.ms = tag, ms
+            raise error
+        return tag, value, ms
+
+    def _fail(self) -> None:
+        """The oldest page killed or hung the child: drop it, and send the rest again to a fresh one."""
+        self._inflight.popleft()
+        self.close()
+        for item in self._inflight:
+            item[2] = False
+        self._head_since = time.monotonic()
+        self._send_ready()

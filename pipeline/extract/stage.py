@@ -17,12 +17,13 @@ import logging
 import time
 
 import apache_beam as beam
+from apache_beam.utils.windowed_value import WindowedValue
 
 from webtext.errors import UserError
 from webtext.pipeline.core.block import Block
 from webtext.pipeline.core.counters import counter
 from webtext.pipeline.core.document import document_from_page
-from webtext.pipeline.extract.isolated import ExtractTimeout, IsolatedExtractor, decode_html
+from webtext.pipeline.extract.isolated import ExtractError, ExtractTimeout, IsolatedExtractor, decode_html
 from webtext.pipeline.extract.same_payload import GroupSamePayload
 from webtext.pipeline.extract.settings import ExtractSettings
 from webtext.pipeline.extract.worker import extract_page
@@ -42,12 +43,13 @@ class _ExtractDoFn(beam.DoFn):
 
     def setup(self):
         self.extractor = IsolatedExtractor(self.timeout_s, self.settings) if self.timeout_s > 0 else None
+        self._ms = 0.0
 
     def teardown(self):
         if self.extractor is not None:
             self.extractor.close()
 
-    def process(self, group):
+    def process(self, group, timestamp=beam.DoFn.TimestampParam, window=beam.DoFn.WindowParam):
         page, same = group
         n = 1 + len(same)
         self.c["pages"].inc(n)
@@ -55,25 +57,47 @@ class _ExtractDoFn(beam.DoFn):
             self.c["too_large"].inc(n)
             return
         self.c["same_payload"].inc(n - 1)
-        start = time.perf_counter()
+        html = decode_html(page["html"], page["charset"])
         more_urls = [p["url"] for p in same]
-        try:
-            html = decode_html(page["html"], page["charset"])
-            if self.extractor:
-                result = self.extractor(html, page["url"], more_urls)
-            else:
+        if self.extractor is None:
+            start = time.perf_counter()
+            try:
                 result = extract_page(html, page["url"], self.settings, more_urls)
-        except ExtractTimeout as e:
-            self.c["timeouts"].inc(n)
-            self.c["errors"].inc(n)
-            log.warning("extract: %s: %s", page["url"], e)
+            except Exception as e:  # noqa: BLE001 - an in-process failure: counted, run goes on
+                result = e
+            yield from self._documents(page, same, result, (time.perf_counter() - start) * 1000)
             return
-        except Exception as e:  # noqa: BLE001 - ExtractError or an in-process failure: counted, run goes on
+        # One page in flight ahead: the child extracts it while we emit the one before and Beam runs the
+        # stages fused after this one (they run on our core; the child has its own).
+        if self.extractor.pending() >= self.extractor.depth:
+            yield from self._collect(wrap=False)
+        self.extractor.submit(html, page["url"], more_urls, tag=(page, same, timestamp, window))
+
+    def finish_bundle(self):
+        while self.extractor is not None and self.extractor.pending():
+            yield from self._collect(wrap=True)  # outside process() Beam wants WindowedValues
+
+    def _collect(self, wrap: bool):
+        try:
+            (page, same, timestamp, window), result, ms = self.extractor.collect()
+        except (ExtractTimeout, ExtractError) as e:
+            (page, same, timestamp, window), result, ms = e.tag, e, getattr(e, "ms", 0.0)
+        docs = self._documents(page, same, result, ms)
+        yield from ((WindowedValue(d, timestamp, [window]) for d in docs) if wrap else docs)
+
+    def _documents(self, page, same, result, ms: float):
+        """The documents of a page and of those with the same payload, from the extractor's result (a dict,
+        None for no text, or the exception it raised): counted either way."""
+        n = 1 + len(same)
+        self._ms += ms  # whole milliseconds to the counter, the rest carried: no rounding lost per page
+        self.c["ms"].inc(int(self._ms))
+        self._ms -= int(self._ms)
+        if isinstance(result, Exception):
+            if isinstance(result, ExtractTimeout):
+                self.c["timeouts"].inc(n)
             self.c["errors"].inc(n)
-            log.warning("extract: %s: %s", page["url"], e)
+            log.warning("extract: %s: %s", page["url"], result)
             return
-        finally:
-            self.c["ms"].inc(int((time.perf_counter() - start) * 1000))
         if result is None:
             self.c["empty"].inc(n)
             return

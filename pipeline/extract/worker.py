@@ -1,7 +1,7 @@
 """The extraction worker: trafilatura in a process of its own, spoken to over stdin/stdout.
 
 Run as `python -m webtext.pipeline.extract.worker [SETTINGS_JSON]` (extract/settings.py); messages are length-prefixed pickles:
-(html, url, more_urls) in, ("ok", result) or ("error", message) out. Deliberately free of Beam imports, so a
+(html, url, more_urls) in, ("ok", result, ms) or ("error", message, ms) out (ms: the page's time in the child). Deliberately free of Beam imports, so a
 (re)started worker is ready in well under a second.
 """
 
@@ -11,6 +11,7 @@ import os
 import pickle
 import struct
 import sys
+import time
 
 from webtext.pipeline.extract.settings import ExtractSettings
 
@@ -92,9 +93,14 @@ def _read_exact(stream, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def send(stream, obj) -> None:
+def encode(obj) -> bytes:
+    """One message as it goes down the pipe: its length, then its pickle."""
     payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(struct.pack("<Q", len(payload)) + payload)
+    return struct.pack("<Q", len(payload)) + payload
+
+
+def send(stream, obj) -> None:
+    stream.write(encode(obj))
     stream.flush()
 
 
@@ -104,7 +110,7 @@ def recv(stream):
 
 
 def serve(stdin=None, stdout=None, settings: ExtractSettings = DEFAULT_SETTINGS) -> None:
-    """Child process loop: (html, url, more_urls) in, ("ok", result) or ("error", message) out, length-prefixed pickles."""
+    """Child process loop: (html, url, more_urls) in, ("ok", result, ms) or ("error", message, ms) out, length-prefixed pickles."""
     if stdout is None:
         # Keep the protocol pipe to ourselves: anything a library prints goes to stderr instead.
         stdout = os.fdopen(os.dup(1), "wb")
@@ -118,11 +124,12 @@ def serve(stdin=None, stdout=None, settings: ExtractSettings = DEFAULT_SETTINGS)
             html, url, more_urls = recv(stdin)
         except EOFError:
             return
+        start = time.perf_counter()
         try:
-            reply = ("ok", extract_page(html, url, settings, more_urls))
+            status, value = "ok", extract_page(html, url, settings, more_urls)
         except Exception as e:  # noqa: BLE001 - any extractor failure is reported, the child lives on
-            reply = ("error", f"{type(e).__name__}: {e}")
-        send(stdout, reply)
+            status, value = "error", f"{type(e).__name__}: {e}"
+        send(stdout, (status, value, (time.perf_counter() - start) * 1000))
 
 
 if __name__ == "__main__":
