@@ -56,6 +56,7 @@ def test_a_dead_child_costs_the_page_it_was_on_only(extractor, aeb):  # noqa: F8
     assert (tag, result) == ("next", extract_page(aeb[4][0], aeb[4][1]))
 
 
+@pytest.mark.slow
 def test_pages_larger_than_the_pipe_do_not_deadlock(extractor):
     """Two pages whose HTML and text are each larger than the pipe: the second waits until the child is
     idle (were both written, the child blocked on writing a text and we on writing HTML would hang)."""
