@@ -41,7 +41,8 @@ def test_a_timeout_costs_that_page_only(extractor, aeb):  # noqa: F811
         extractor.collect()
     assert e.value.tag == "slow"
     extractor.timeout_s = 60
-    assert extractor.collect() == ("next", extract_page(aeb[2][0], aeb[2][1]), pytest.approx(0, abs=60_000))
+    tag, result, ms = extractor.collect()
+    assert (tag, result) == ("next", extract_page(aeb[2][0], aeb[2][1])) and ms > 0
 
 
 def test_a_dead_child_costs_the_page_it_was_on_only(extractor, aeb):  # noqa: F811
