@@ -1,6 +1,8 @@
 """IsolatedExtractor with a page in flight ahead (submit/collect): results in order and equal to an
 in-process extraction, and a page that hangs or kills the child costs that page only, not the one behind it."""
 
+import time
+
 import pytest
 
 from test_extract import aeb  # noqa: F401 - the real AEB pages, as (html, url, truth)
@@ -55,6 +57,23 @@ def test_a_dead_child_costs_the_page_it_was_on_only(extractor, aeb):  # noqa: F8
     assert e.value.tag == "killed"
     tag, result, _ = extractor.collect()  # sent again to a fresh child
     assert (tag, result) == ("next", extract_page(aeb[4][0], aeb[4][1]))
+
+
+def test_a_child_found_dead_at_the_next_submit_is_not_waited_for(extractor, aeb):  # noqa: F811
+    """The child dies with a page sent, and the next page is submitted before anything is collected:
+    the sent page is read back or lost at once (not after timeout_s), the next one goes to a fresh child."""
+    warm(extractor, aeb)
+    extractor.submit(aeb[3][0], aeb[3][1], tag="killed")
+    extractor._proc.kill()
+    extractor._proc.wait()
+    extractor.submit(aeb[4][0], aeb[4][1], tag="next")
+    start = time.monotonic()
+    with pytest.raises(ExtractError) as e:
+        extractor.collect()
+    assert e.value.tag == "killed"
+    tag, result, _ = extractor.collect()
+    assert (tag, result) == ("next", extract_page(aeb[4][0], aeb[4][1]))
+    assert time.monotonic() - start < extractor.timeout_s / 2
 
 
 @pytest.mark.slow

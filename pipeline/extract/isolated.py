@@ -55,10 +55,13 @@ class IsolatedExtractor:
     `collect()` keep up to `depth` pages in flight: the child starts on the next page the moment it is
     done with one, while this process does the rest of its work (Beam, the filters, the writer) on
     another core. Results come back in the order the pages went in, each with the tag it was submitted with.
+
+    `part`: what the child computes of each page (worker.extract_page): all of it, or only the text or
+    only the title and date, for a stage that runs two children side by side.
     """
 
-    def __init__(self, timeout_s: float, settings: ExtractSettings = DEFAULT_SETTINGS, depth: int = 2):
-        self.timeout_s, self.settings, self.depth = timeout_s, settings, depth
+    def __init__(self, timeout_s: float, settings: ExtractSettings = DEFAULT_SETTINGS, depth: int = 2, part: str = "all"):
+        self.timeout_s, self.settings, self.depth, self.part = timeout_s, settings, depth, part
         self._proc: subprocess.Popen | None = None
         self._pipe_bytes = 1 << 16
         # The pages sent and not yet answered, oldest first: [message, tag, sent]. `sent` is False for a
@@ -68,7 +71,7 @@ class IsolatedExtractor:
 
     def _start(self) -> None:
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "webtext.pipeline.extract.worker", self.settings.to_json()],
+            [sys.executable, "-m", "webtext.pipeline.extract.worker", self.settings.to_json(), self.part],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             bufsize=0,
@@ -118,6 +121,8 @@ class IsolatedExtractor:
         hang both. Larger pages wait until the child has nothing else (then it reads as we write)."""
         if all(item[2] for item in self._inflight):
             return
+        if self._proc is not None and self._proc.poll() is not None and any(item[2] for item in self._inflight):
+            return  # the child died with pages sent: collect() reads what it answered and restarts it after the page that killed it
         if self._proc is None or self._proc.poll() is not None:
             self.close()
             try:
