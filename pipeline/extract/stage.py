@@ -8,7 +8,14 @@ a child process (extract/isolated.py): a page that takes longer than `timeout_s`
 extracted once (`same_payload_once`, extract/same_payload.py): `extract.same_payload` counts the
 extractions saved; the documents are those a separate extraction of each page gives.
 
-Config [extract]: timeout_s, max_html_bytes, same_payload_once, and trafilatura's settings (extract/settings.py).
+Title and date cost ~15% of an extraction on top of trafilatura.extract's own work. With
+`metadata_process = "own"` they are found in a second child process, side by side with the one that
+extracts the text, which then does exactly trafilatura.extract's work: on a worker with a core to spare
+(one local worker on a machine of two cores or more: what "auto" picks) the page takes the time of the
+text alone. It costs a second parse of the page (~2 ms of CPU), so where every core already runs a
+worker ("shared", "auto" on multi_processing, Dataflow, Flink, Spark) one process does both.
+
+Config [extract]: timeout_s, max_html_bytes, same_payload_once, metadata_process, and trafilatura's settings (extract/settings.py).
 """
 
 from __future__ import annotations
@@ -33,21 +40,31 @@ log = logging.getLogger(__name__)
 MAX_HTML_BYTES = 1 << 30  # one page's HTML is held several times over while it is read, decoded and parsed
 
 
-class _ExtractDoFn(beam.DoFn):
-    """(a page, [pages with the same payload]) -> their documents (core/document.py), or nothing (counted per page)."""
+METADATA_PROCESS = ("auto", "shared", "own")
 
-    def __init__(self, timeout_s: float, max_html_bytes: int, settings: ExtractSettings):
+
+class _ExtractDoFn(beam.DoFn):
+    """(a page, [pages with the same payload]) -> their documents (core/document.py), or nothing (counted per page).
+
+    `own_metadata_process`: title and date come from a second child process, side by side with the one
+    that extracts the text (which then does exactly trafilatura.extract's work); see Extract."""
+
+    def __init__(self, timeout_s: float, max_html_bytes: int, settings: ExtractSettings, own_metadata_process: bool = False):
         self.timeout_s, self.max_html_bytes, self.settings = timeout_s, max_html_bytes, settings
+        self.own_metadata_process = own_metadata_process
         names = ("pages", "empty", "errors", "timeouts", "too_large", "docs", "ms", "same_payload")
         self.c = {n: counter(f"extract.{n}") for n in names}
 
     def setup(self):
-        self.extractor = IsolatedExtractor(self.timeout_s, self.settings) if self.timeout_s > 0 else None
+        self.extractors = []
+        if self.timeout_s > 0:  # every page goes to each child; each answers in the order the pages went in
+            parts = ("text", "meta") if self.own_metadata_process else ("all",)
+            self.extractors = [IsolatedExtractor(self.timeout_s, self.settings, part=part) for part in parts]
         self._ms = 0.0
 
     def teardown(self):
-        if self.extractor is not None:
-            self.extractor.close()
+        for extractor in self.extractors:
+            extractor.close()
 
     def process(self, group, timestamp=beam.DoFn.TimestampParam, window=beam.DoFn.WindowParam):
         page, same = group
@@ -59,7 +76,7 @@ class _ExtractDoFn(beam.DoFn):
         self.c["same_payload"].inc(n - 1)
         html = decode_html(page["html"], page["charset"])
         more_urls = [p["url"] for p in same]
-        if self.extractor is None:
+        if not self.extractors:
             start = time.perf_counter()
             try:
                 result = extract_page(html, page["url"], self.settings, more_urls)
@@ -67,22 +84,29 @@ class _ExtractDoFn(beam.DoFn):
                 result = e
             yield from self._documents(page, same, result, (time.perf_counter() - start) * 1000)
             return
-        # One page in flight ahead: the child extracts it while we emit the one before and Beam runs the
-        # stages fused after this one (they run on our core; the child has its own).
-        if self.extractor.pending() >= self.extractor.depth:
+        # One page in flight ahead: the children extract it while we emit the one before and Beam runs the
+        # stages fused after this one (they run on our core; each child has its own).
+        if self.extractors[0].pending() >= self.extractors[0].depth:
             yield from self._collect(wrap=False)
-        self.extractor.submit(html, page["url"], more_urls, tag=(page, same, timestamp, window))
+        for extractor in self.extractors:
+            extractor.submit(html, page["url"], more_urls, tag=(page, same, timestamp, window))
 
     def finish_bundle(self):
-        while self.extractor is not None and self.extractor.pending():
+        while self.extractors and self.extractors[0].pending():
             yield from self._collect(wrap=True)  # outside process() Beam wants WindowedValues
 
     def _collect(self, wrap: bool):
-        try:
-            (page, same, timestamp, window), result, ms = self.extractor.collect()
-        except (ExtractTimeout, ExtractError) as e:
-            (page, same, timestamp, window), result, ms = e.tag, e, getattr(e, "ms", 0.0)
-        docs = self._documents(page, same, result, ms)
+        """The oldest page's documents, from its answer from every child: the text and (own metadata
+        process) its title and date. Every child is asked, even after another failed: each keeps its own order."""
+        answers, ms = [], 0.0
+        for extractor in self.extractors:
+            try:
+                (page, same, timestamp, window), answer, part_ms = extractor.collect()
+            except (ExtractTimeout, ExtractError) as e:
+                (page, same, timestamp, window), answer, part_ms = e.tag, e, getattr(e, "ms", 0.0)
+            answers.append(answer)
+            ms += part_ms
+        docs = self._documents(page, same, _merged(answers), ms)
         yield from ((WindowedValue(d, timestamp, [window]) for d in docs) if wrap else docs)
 
     def _documents(self, page, same, result, ms: float):
@@ -103,22 +127,34 @@ class _ExtractDoFn(beam.DoFn):
             return
         self.c["docs"].inc(n)
         yield document_from_page(page, result["text"], result["title"], result["date"])
-        for other, date in zip(same, result.get("dates", ())):
+        for other, date in zip(same, result.get("dates") or [None] * len(same)):
             yield document_from_page(other, result["text"], result["title"], date)
 
 
+def _merged(answers: list):
+    """One page's result from its children's answers (the text's first): the text's failure or None (a
+    page without text is empty, whatever its metadata did), else the metadata's failure, else the text
+    with the title and date."""
+    text, *meta = answers
+    if text is None or isinstance(text, Exception) or not meta:
+        return text
+    return meta[0] if isinstance(meta[0], Exception) else {**text, **(meta[0] or {"title": None, "date": None})}
+
+
 class _Extract(beam.PTransform):
-    def __init__(self, timeout_s: float, max_html_bytes: int, settings: ExtractSettings, same_payload_once: bool):
+    def __init__(self, timeout_s: float, max_html_bytes: int, settings: ExtractSettings, same_payload_once: bool,
+                 own_metadata_process: bool):
         super().__init__()
         self.timeout_s, self.max_html_bytes, self.settings = timeout_s, max_html_bytes, settings
-        self.same_payload_once = same_payload_once
+        self.same_payload_once, self.own_metadata_process = same_payload_once, own_metadata_process
 
     def expand(self, pages):
         if self.same_payload_once:
             groups = pages | "SamePayload" >> GroupSamePayload()
         else:
             groups = pages | "OnePage" >> beam.Map(lambda page: (page, []))
-        return groups | "Trafilatura" >> beam.ParDo(_ExtractDoFn(self.timeout_s, self.max_html_bytes, self.settings)), None
+        extract = _ExtractDoFn(self.timeout_s, self.max_html_bytes, self.settings, self.own_metadata_process)
+        return groups | "Trafilatura" >> beam.ParDo(extract), None
 
 
 class Extract(Block):
@@ -137,8 +173,12 @@ class Extract(Block):
             raise UserError(f"config: extract.timeout_s must lie in [0, 86400] seconds (0: no child process, no timeout), got {cfg['timeout_s']}")
         if not 1 <= cfg["max_html_bytes"] <= MAX_HTML_BYTES:
             raise UserError(f"config: extract.max_html_bytes must lie in [1, {MAX_HTML_BYTES}] (it bounds a worker's memory), got {cfg['max_html_bytes']}")
+        if cfg["metadata_process"] not in METADATA_PROCESS:
+            raise UserError(f"config: extract.metadata_process must be one of {', '.join(METADATA_PROCESS)}, got {cfg['metadata_process']!r}")
         ExtractSettings.from_config(cfg)  # trafilatura's settings: one line per bad value
 
     def transform(self) -> beam.PTransform:
+        # "auto" is settled by build-corpus, which knows the runner (run/beam_options.py); a graph built
+        # without one (a test's TestPipeline) shares the process
         return _Extract(self.cfg["timeout_s"], self.cfg["max_html_bytes"], ExtractSettings.from_config(self.cfg),
-                        self.cfg["same_payload_once"])
+                        self.cfg["same_payload_once"], self.cfg["metadata_process"] == "own")

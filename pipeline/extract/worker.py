@@ -1,6 +1,6 @@
 """The extraction worker: trafilatura in a process of its own, spoken to over stdin/stdout.
 
-Run as `python -m webtext.pipeline.extract.worker [SETTINGS_JSON]` (extract/settings.py); messages are length-prefixed pickles:
+Run as `python -m webtext.pipeline.extract.worker [SETTINGS_JSON [PART]]` (extract/settings.py, PARTS); messages are length-prefixed pickles:
 (html, url, more_urls) in, ("ok", result, ms) or ("error", message, ms) out (ms: the page's time in the child). Deliberately free of Beam imports, so a
 (re)started worker is ready in well under a second.
 """
@@ -36,8 +36,11 @@ def main_text(tree, url: str | None, settings: ExtractSettings) -> str | None:
     return text if text and len(text) >= settings.fallback_below else one_pass(False)
 
 
+PARTS = ("all", "text", "meta")  # what one extractor process computes of a page (see extract_page)
+
+
 def extract_page(html: bytes | str, url: str | None = None, settings: ExtractSettings = DEFAULT_SETTINGS,
-                 more_urls=()) -> dict | None:
+                 more_urls=(), part: str = "all") -> dict | None:
     """trafilatura's extraction under `settings` plus title and date: {"text", "title", "date"}, or None.
 
     The text is main_text()'s; title and date are what
@@ -49,13 +52,37 @@ def extract_page(html: bytes | str, url: str | None = None, settings: ExtractSet
     once). The text and title do not depend on the URL under these settings (no links in the text); the
     date may (htmldate reads dates in URLs), so `dates` gives each of them its own, as a separate
     extraction under that URL would.
+
+    `part`: "all" as above; "text": {"text"} or None, exactly trafilatura.extract's work; "meta":
+    {"title", "date"(, "dates")} or None (not HTML), computed whether or not the page has text. The
+    extract stage can run "text" and "meta" in two processes at once (extract/stage.py): their union
+    is the "all" result of a page with text.
     """
-    from trafilatura.metadata import examine_meta, extract_meta_json, extract_title
     from trafilatura.utils import load_html
 
+    if part not in PARTS:
+        raise ValueError(f"part must be one of {PARTS}, got {part!r}")
     tree = load_html(html)
     if tree is None:
         return None
+    meta = None if part == "text" else _metadata(tree)
+    if part != "meta":
+        text = main_text(tree, url, settings)  # on its own copy of the tree: the dates below read the page as parsed
+        if not text or not text.strip():
+            return None
+        if part == "text":
+            return {"text": text}
+    result = {"text": text} if part == "all" else {}
+    result.update(title=meta.title, date=_date(tree, meta, url))
+    if more_urls:
+        result["dates"] = [_date(tree, meta, u) for u in more_urls]
+    return result
+
+
+def _metadata(tree):
+    """trafilatura's metadata of the page, as far as title and date need it."""
+    from trafilatura.metadata import examine_meta, extract_meta_json, extract_title
+
     meta = examine_meta(tree)
     try:
         meta = extract_meta_json(tree, meta)
@@ -63,13 +90,7 @@ def extract_page(html: bytes | str, url: str | None = None, settings: ExtractSet
         pass
     meta.title = meta.title or extract_title(tree)
     meta.clean_and_trim()
-    text = main_text(tree, url, settings)  # on its own copy of the tree: the dates below read the page as parsed
-    if not text or not text.strip():
-        return None
-    result = {"text": text, "title": meta.title, "date": _date(tree, meta, url)}
-    if more_urls:
-        result["dates"] = [_date(tree, meta, u) for u in more_urls]
-    return result
+    return meta
 
 
 def _date(tree, meta, url: str | None) -> str | None:
@@ -109,8 +130,9 @@ def recv(stream):
     return pickle.loads(_read_exact(stream, n))
 
 
-def serve(stdin=None, stdout=None, settings: ExtractSettings = DEFAULT_SETTINGS) -> None:
-    """Child process loop: (html, url, more_urls) in, ("ok", result, ms) or ("error", message, ms) out, length-prefixed pickles."""
+def serve(stdin=None, stdout=None, settings: ExtractSettings = DEFAULT_SETTINGS, part: str = "all") -> None:
+    """Child process loop: (html, url, more_urls) in, ("ok", result, ms) or ("error", message, ms) out, length-prefixed pickles;
+    `part` of each page (extract_page)."""
     if stdout is None:
         # Keep the protocol pipe to ourselves: anything a library prints goes to stderr instead.
         stdout = os.fdopen(os.dup(1), "wb")
@@ -126,11 +148,12 @@ def serve(stdin=None, stdout=None, settings: ExtractSettings = DEFAULT_SETTINGS)
             return
         start = time.perf_counter()
         try:
-            status, value = "ok", extract_page(html, url, settings, more_urls)
+            status, value = "ok", extract_page(html, url, settings, more_urls, part)
         except Exception as e:  # noqa: BLE001 - any extractor failure is reported, the child lives on
             status, value = "error", f"{type(e).__name__}: {e}"
         send(stdout, (status, value, (time.perf_counter() - start) * 1000))
 
 
 if __name__ == "__main__":
-    serve(settings=ExtractSettings.from_json(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SETTINGS)
+    serve(settings=ExtractSettings.from_json(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SETTINGS,
+          part=sys.argv[2] if len(sys.argv) > 2 else "all")

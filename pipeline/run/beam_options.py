@@ -7,8 +7,9 @@ line instead of a flag Beam would silently discard.
 from __future__ import annotations
 
 import argparse
+import os
 
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
 from webtext.errors import UserError
 
@@ -75,3 +76,14 @@ def pipeline_options(beam_args: list[str]) -> PipelineOptions:
         extra = " (pip install 'webtext[gcp]')" if "dataflow" in name else ""
         raise UserError(f"--runner {std.runner} needs a package that is not installed: {e}{extra}") from None
     return options
+
+
+def one_local_worker_with_a_spare_core(options: PipelineOptions) -> bool:
+    """True when the run is one in-memory worker of the local runner on a machine of two cores or more:
+    its process leaves a core idle that a second extractor child can use. multi_processing workers,
+    and the workers of Dataflow, Flink and Spark, are as many as the cores already."""
+    name = str(options.view_as(StandardOptions).runner or DEFAULT_RUNNER).rsplit(".", 1)[-1].lower()
+    direct = options.view_as(DirectOptions)
+    local = name in ("fnapirunner", "directrunner", "direct", "fnapi")
+    in_memory = (direct.direct_running_mode or "in_memory") == "in_memory" and (direct.direct_num_workers or 1) == 1
+    return local and in_memory and len(os.sched_getaffinity(0)) >= 2
