@@ -1,6 +1,6 @@
 """build-corpus against raw trafilatura on the same real pages: every figure of the extraction work in one run.
 
-    python bench/bench_pipeline.py [--copies 1 4] [--skip-scaling]
+    python bench/bench_pipeline.py [--copies 1 4] [--runs 3] [--skip-scaling]
 
 The real article pages of ../shared/data/extraction (ScrapingHub AEB, 181 pages) are written into a
 WARC, each page several times under different URLs, with a Pushshift dump linking every URL. Each copy
@@ -10,9 +10,14 @@ payloads are equal and the digest shortcut has nothing to save where the overhea
   raw trafilatura      trafilatura.extract(html, url=url, ...) in a loop (what a hand-written script does),
                        under the same [extract] settings as the pipeline (the reference of the ratios:
                        tests/test_extract.py's trafilatura_text), and with trafilatura's defaults
-  build-corpus         the whole Beam pipeline (read WARC + dump, join, extract in an isolated worker,
-                       write Parquet), FnApiRunner in_memory, one worker; no filter stages, then with
-                       lang + quality + dedup
+  build-corpus         the whole Beam pipeline (read WARC + dump, join, extract in isolated worker
+                       processes, write Parquet, the report), FnApiRunner in_memory, one worker; no
+                       filter stages with title and date in their own process ([extract]
+                       metadata_process = "own": what "auto" picks there on two cores or more) and in
+                       the text's process ("shared"), then with lang + quality + dedup
+
+Each round runs the raw loop and then every pipeline arm, so every ratio compares figures taken
+minutes apart; `--runs` rounds (default 3) give the min-max printed.
 
 The pipeline runs at two corpus sizes: the difference is its cost per further document, free of the
 fixed start-up cost (Beam graph, worker process, trafilatura import). Wall time and CPU time (this
@@ -24,7 +29,7 @@ Then, on the same machine in the same run:
   prelang pre-filter   --no-links over every real crawl of ../shared/data/warc plus the AEB pages (8
                        languages), [prelang] on vs off: pages spared, extractor time saved, and the
                        English documents kept relative to the run without it
-  parallel scaling     multi_processing with 1 and 2 workers, docs/s per further document
+  parallel scaling     multi_processing with 1 and 2 workers, docs/s per further document (in each round)
 """
 
 from __future__ import annotations
@@ -43,14 +48,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import trafilatura
-import zstandard
 
 from webtext.corpus_layout import MANIFEST
 from webtext.pipeline.extract.settings import ExtractSettings
 from webtext.pipeline.run.config import load_config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from helpers import write_warc  # a gzipped WARC of (url, html) response records, as the tests write them
+from helpers import write_dump, write_warc  # a WARC of (url, html) responses and a dump linking them, as the tests write them
 from test_extract import trafilatura_text  # the configured settings spelled with trafilatura.extract calls only
 
 DATA = Path(os.environ.get("WEBTEXT_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -65,10 +69,7 @@ def load_pages(copies: int, distinct: bool) -> list[tuple[str, bytes]]:
 
 def write_inputs(pages, directory: Path) -> tuple[str, str]:
     directory.mkdir(parents=True, exist_ok=True)
-    dump = directory / "RS_bench.zst"
-    lines = "\n".join(json.dumps({"url": url, "score": 10, "subreddit": "bench", "is_self": False}) for url, _ in pages)
-    dump.write_bytes(zstandard.ZstdCompressor().compress(lines.encode()))
-    return write_warc(directory / "pages.warc.gz", pages), str(dump)
+    return write_warc(directory / "pages.warc.gz", pages), write_dump(directory / "RS_bench.zst", [url for url, _ in pages])
 
 
 def cpu_seconds() -> float:
@@ -112,23 +113,31 @@ def _ids(rows) -> list:
 
 IN_MEMORY = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
 NO_STAGES = ["--skip", "lang,quality,dedup"]
+OWN, SHARED = '[extract]\nmetadata_process = "own"\n', '[extract]\nmetadata_process = "shared"\n'
 
 
-def marginal(tmp: Path, name: str, pages, n_small: int, extra: list[str]) -> dict:
+def marginal(tmp: Path, name: str, pages, n_small: int, extra: list[str], config: str = "") -> dict:
     """Two runs, n_small and all pages: per further document (wall, CPU) and the whole large run."""
     runs = {}
     for n in (n_small, len(pages)):
         warc, dump = write_inputs(pages[:n], tmp / f"{name}-{n}")
-        runs[n] = build_corpus(["--warcs", warc, "--reddit", dump, *extra], tmp / f"{name}-{n}" / "corpus")
+        runs[n] = build_corpus(["--warcs", warc, "--reddit", dump, *extra], tmp / f"{name}-{n}" / "corpus", config)
     (w0, c0, _, _), (w1, c1, counters, rows) = runs[n_small], runs[len(pages)]
     dn = len(pages) - n_small
     return {"wall": (w1 - w0) / dn, "cpu": (c1 - c0) / dn, "whole": w1, "docs": len(rows), "counters": counters}
+
+
+def spread(values, scale: float = 1.0, fmt: str = "{:.2f}") -> str:
+    """min-max of the runs (one value: itself)."""
+    lo, hi = min(values) * scale, max(values) * scale
+    return fmt.format(lo) if len(values) == 1 else f"{fmt.format(lo)}-{fmt.format(hi)}"
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--copies", type=int, nargs=2, default=(1, 4), metavar=("SMALL", "LARGE"),
                     help="two corpus sizes (copies of the 181 pages); their difference gives the per-document cost")
+    ap.add_argument("--runs", type=int, default=3, help="rounds of the raw loop and the pipeline runs, interleaved; figures are their min-max")
     ap.add_argument("--skip-scaling", action="store_true", help="leave out the 1 vs 2 workers runs")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
@@ -138,14 +147,22 @@ def main():
     n = len(pages)
     n_small = n * small // large
     trafilatura.extract(pages[0][1])  # imports warm for the raw loop
-    raw_wall, raw_cpu = time_raw(pages)
-    raw_wall, raw_cpu = raw_wall / n, raw_cpu / n
-    dflt_wall, dflt_cpu = time_raw(pages, configured=False)
-    dflt_wall, dflt_cpu = dflt_wall / n, dflt_cpu / n
+    arms = {  # name: (build-corpus flags, config): each arm runs once a round, right after the raw loop
+        "own": ([*NO_STAGES, *IN_MEMORY], OWN),
+        "shared": ([*NO_STAGES, *IN_MEMORY], SHARED),
+        "full": (IN_MEMORY, ""),  # lang + quality + dedup, metadata_process as build-corpus settles "auto"
+    }
+    if not args.skip_scaling:
+        arms.update({f"w{w}": ([*NO_STAGES, "--direct_running_mode=multi_processing", f"--direct_num_workers={w}"], "") for w in (1, 2)})
+    raw, got = [], {name: [] for name in arms}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        none = marginal(tmp, "none", pages, n_small, [*NO_STAGES, *IN_MEMORY])
-        full = marginal(tmp, "all", pages, n_small, IN_MEMORY)
+        for _ in range(args.runs):
+            wall, cpu = time_raw(pages)
+            raw.append({"wall": wall / n, "cpu": cpu / n})
+            for name, (flags, config) in arms.items():
+                got[name].append(marginal(tmp, name, pages, n_small, flags, config))
+        dflt_wall, dflt_cpu = time_raw(pages, configured=False)
 
         same = load_pages(large, distinct=False)  # every page `large` times, byte for byte
         warc, dump = write_inputs(same, tmp / "same")
@@ -157,31 +174,29 @@ def main():
                                 f"[prelang]\nenabled = {str(on).lower()}\n[quality]\nenabled = false\n[dedup]\nenabled = false\n")
                for on in (False, True)}
 
-        scaling = {} if args.skip_scaling else {
-            w: marginal(tmp, f"w{w}", pages, n_small, [*NO_STAGES, "--direct_running_mode=multi_processing", f"--direct_num_workers={w}"])
-            for w in (1, 2)}
-
     print(f"\nreal pages: the {n // large} AEB articles x {large} under different URLs (x {small} for the small run); "
-          f"raw loop and in-memory pipeline on one worker")
-    print(f"{'':<44} {'ms/doc':>8} {'docs/s':>8} {'vs raw':>8} {'CPU ms/doc':>11} {'CPU vs raw':>11}")
+          f"raw loop and in-memory pipeline on one worker; {args.runs} rounds, min-max")
+    print(f"{'':<62} {'ms/doc':>13} {'vs raw':>13} {'CPU ms/doc':>13} {'CPU vs raw':>13}")
+    raw_wall, raw_cpu = [r["wall"] for r in raw], [r["cpu"] for r in raw]
 
-    def row(name, wall, cpu=None):
-        cpu_part = f" {cpu * 1000:>11.2f} {cpu / raw_cpu:>10.3f}x" if cpu is not None else ""
-        print(f"{name:<44} {wall * 1000:>8.2f} {1 / wall:>8.1f} {wall / raw_wall:>7.3f}x{cpu_part}")
+    def row(name, walls, cpus=None):
+        """A figure of each round against the raw loop of the same round."""
+        ratio = spread([w / r for w, r in zip(walls, raw_wall)], fmt="{:.3f}x")
+        cpu_part = f" {spread(cpus, 1000):>13} {spread([c / r for c, r in zip(cpus, raw_cpu)], fmt='{:.3f}x'):>13}" if cpus else ""
+        print(f"{name:<62} {spread(walls, 1000):>13} {ratio:>13}{cpu_part}")
 
     row("raw trafilatura.extract, configured settings", raw_wall, raw_cpu)
-    row("raw trafilatura.extract, its defaults", dflt_wall, dflt_cpu)
-    row("build-corpus, no filters, per further doc", none["wall"], none["cpu"])
-    row("build-corpus, lang+quality+dedup, per further", full["wall"], full["cpu"])
-    row(f"build-corpus, no filters, whole run ({n})", none["whole"] / n)
-    row(f"build-corpus, lang+quality+dedup, whole ({n})", full["whole"] / n)
-    print(f"overhead per further document over raw trafilatura.extract: no filters {none['wall'] / raw_wall - 1:+.1%} "
-          f"(CPU {none['cpu'] / raw_cpu - 1:+.1%}), lang+quality+dedup {full['wall'] / raw_wall - 1:+.1%} "
-          f"(CPU {full['cpu'] / raw_cpu - 1:+.1%}); whole {n}-page run, start-up included: {none['whole'] / (raw_wall * n):.2f}x")
-    c = none["counters"]
-    print(f"documents written (no filters): {none['docs']} of {n} (extract.empty {c.get('extract.empty', 0)}, "
-          f"extract.errors {c.get('extract.errors', 0)}); time inside the extractor: {c.get('extract.ms', 0) / 1000:.1f}s "
-          f"of {none['whole']:.1f}s (raw loop: {raw_wall * n:.1f}s)")
+    print(f"{'raw trafilatura.extract, its defaults (one round)':<62} {dflt_wall / n * 1000:>13.2f} {dflt_wall / n / raw_wall[-1]:>12.3f}x")
+    labels = {"own": "no filters, metadata own process", "shared": "no filters, metadata shared",
+              "full": "lang+quality+dedup, metadata auto"}
+    for name, label in labels.items():
+        row(f"build-corpus per further doc, {label}", [g["wall"] for g in got[name]], [g["cpu"] for g in got[name]])
+    for name, label in labels.items():
+        row(f"build-corpus whole {n}-page run, {label}", [g["whole"] / n for g in got[name]])
+    c = got["own"][-1]["counters"]
+    print(f"documents written (no filters): {got['own'][-1]['docs']} of {n} (extract.empty {c.get('extract.empty', 0)}, "
+          f"extract.errors {c.get('extract.errors', 0)}); time inside the extractor processes (text + metadata): "
+          f"{c.get('extract.ms', 0) / 1000:.1f}s of {got['own'][-1]['whole']:.1f}s (raw loop: {raw_wall[-1] * n:.1f}s)")
 
     (w_on, _, c_on, rows_on), (w_off, _, c_off, rows_off) = digest[True], digest[False]
     print(f"\ndigest shortcut, {len(same)} pages = {n // large} payloads x {large}: extractions {c_on['extract.pages'] - c_on.get('extract.same_payload', 0)} "
@@ -199,11 +214,12 @@ def main():
           f"whole run {w_on:.1f}s vs {w_off:.1f}s; English documents kept {len(en_on & en_off)} of {len(en_off)} "
           f"({len(en_on & en_off) / max(len(en_off), 1):.2%})")
 
-    if scaling:
-        one, two = scaling[1], scaling[2]
-        print(f"parallel scaling (multi_processing, no filters, per further doc): 1 worker {1 / one['wall']:.1f} docs/s, "
-              f"2 workers {1 / two['wall']:.1f} docs/s = {one['wall'] / two['wall']:.2f}x; whole {n}-page runs "
-              f"{one['whole']:.1f}s vs {two['whole']:.1f}s = {one['whole'] / two['whole']:.2f}x")
+    if not args.skip_scaling:
+        one, two = got["w1"], got["w2"]
+        print(f"parallel scaling (multi_processing, no filters, metadata shared: 'auto' there), per further doc: "
+              f"1 worker {spread([1 / g['wall'] for g in one], fmt='{:.1f}')} docs/s, 2 workers {spread([1 / g['wall'] for g in two], fmt='{:.1f}')} "
+              f"docs/s = {spread([a['wall'] / b['wall'] for a, b in zip(one, two)], fmt='{:.2f}x')} (round by round); whole {n}-page runs "
+              f"{spread([a['whole'] / b['whole'] for a, b in zip(one, two)], fmt='{:.2f}x')}")
     print(f"\nbench took {time.perf_counter() - started:.0f}s; load average now {os.getloadavg()[0]:.2f}")
 
 

@@ -23,7 +23,8 @@ def read_corpus(out):
 
 
 def write_warc(path, pages) -> str:
-    """A gzipped WARC of HTTP-200 HTML responses, one per (url, html bytes)."""
+    """A gzipped WARC of HTTP-200 HTML responses, one per (url, html bytes) or (url, html bytes, the
+    WARC-Payload-Digest to claim; otherwise warcio writes the true one)."""
     import io
 
     from warcio.statusandheaders import StatusAndHeaders
@@ -31,9 +32,20 @@ def write_warc(path, pages) -> str:
 
     with open(path, "wb") as f:
         writer = WARCWriter(f, gzip=True)
-        for url, html in pages:
+        for url, html, *claim in pages:
             http = StatusAndHeaders("200 OK", [("Content-Type", "text/html"), ("Content-Length", str(len(html)))], protocol="HTTP/1.1")
-            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(html), http_headers=http))
+            headers = {"WARC-Payload-Digest": claim[0]} if claim else None
+            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(html), http_headers=http,
+                                                          warc_headers_dict=headers))
+    return str(path)
+
+
+def write_dump(path, urls, score: int = 10) -> str:
+    """A Pushshift submissions dump (.zst) linking each URL, with karma `score`."""
+    import zstandard
+
+    lines = "\n".join(json.dumps({"url": url, "score": score, "subreddit": "test", "is_self": False}) for url in urls)
+    path.write_bytes(zstandard.ZstdCompressor().compress(lines.encode()))
     return str(path)
 
 

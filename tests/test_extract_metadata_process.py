@@ -51,7 +51,7 @@ def _run_dofn(dofn, pages, before=lambda k, dofn: None):
     try:
         for k, page in enumerate(pages):
             before(k, dofn)
-            docs += list(dofn.process((page, []), timestamp=Timestamp(0), window=GlobalWindow()) or ())
+            docs += list(dofn.process(page, timestamp=Timestamp(0), window=GlobalWindow()) or ())
         docs += [wv.value for wv in dofn.finish_bundle() or ()]
     finally:
         dofn.teardown()

@@ -4,9 +4,10 @@ import gzip
 import json
 
 import pytest
-from helpers import SKIP_ALL, read_corpus, run_build_corpus, write_config, write_warc
+from helpers import SKIP_ALL, read_corpus, run_build_corpus, write_config, write_dump, write_warc
 
-from webtext.pipeline.extract.same_payload import SamePayload, payload_key
+from webtext.pipeline.core.document import payload_key
+from webtext.pipeline.extract.same_payload import PayloadRuns
 from webtext.pipeline.extract.worker import extract_page
 from webtext.pipeline.run.config import default_config
 
@@ -18,14 +19,23 @@ def aeb_pages(data_dir):
             for pid, item in sorted(truth.items())]
 
 
-def test_one_representative_per_payload_whatever_the_order():
-    pages = [{"id": i, "html": b"<p>same</p>", "charset": None, "url": f"u{i}"} for i in ("c", "a", "b")]
-    fn = SamePayload()
-    left = fn.add_input(fn.add_input(fn.create_accumulator(), pages[0]), pages[1])
-    rep, others = fn.extract_output(fn.merge_accumulators([left, fn.add_input(None, pages[2])]))
-    assert rep["id"] == "a" and rep["html"] == b"<p>same</p>"
-    assert sorted(o["id"] for o in others) == ["b", "c"] and all(o["html"] == b"" for o in others)
-    assert payload_key(pages[0]) == payload_key(pages[1]) != payload_key({**pages[0], "charset": "latin-1"})
+def test_consecutive_pages_with_one_payload_form_one_run():
+    page = {"id": "a", "html": b"<p>same</p>", "charset": None, "url": "u"}
+    other = {**page, "id": "b", "html": b"<p>other</p>"}
+    runs = PayloadRuns(max_run=2)
+    keys = [payload_key(p) for p in (page, other)]
+    got = [runs.add({**page, "id": str(i)}, keys[0], i) for i in range(3)]  # a run of 3 capped at 1 + 2
+    assert got == [(False, None), (True, None), (True, None)]
+    assert runs.run[0]["id"] == "0" and [p["id"] for p in runs.run[1]] == ["1", "2"]
+    assert all(p["html"] == b"" for p in runs.run[1])  # the others' bodies are dropped
+    joined, ((first, rest), context) = runs.add({**page, "id": "3"}, keys[0], 3)  # over the cap: a new run of the same payload
+    assert (joined, first["id"], len(rest), context) == (False, "0", 2, 0)
+    joined, ((first, rest), context) = runs.add(other, keys[1], 4)
+    assert (joined, first["id"], rest, context) == (False, "3", [], 3)
+    joined, ((first, _), _) = runs.add({**other, "id": "c"}, None, 5)  # no key (same_payload_once off): no run
+    assert not joined and first["id"] == "b" and runs.add({**other, "id": "d"}, None, 6)[0] is False
+    assert runs.flush()[0][0]["id"] == "d" and runs.flush() is None
+    assert keys[0] == payload_key({**page, "id": "z"}) != payload_key({**page, "charset": "latin-1"})
     assert payload_key({"id": "x", "too_large": True, "html": b""}) != payload_key({"id": "y", "too_large": True, "html": b""})
 
 
@@ -57,6 +67,30 @@ def test_same_payload_once_gives_the_same_corpus(aeb_pages, tmp_path):
     assert m_on["counters"]["extract.same_payload"] == len(pages) - len(base)
     assert m_off["counters"].get("extract.same_payload", 0) == 0
     assert len({r["date"] for r in rows_on}) > len({r["date"] for r in rows_on if "mirror.example" not in r["url"]})
+
+
+@pytest.mark.slow
+def test_linked_pages_are_grouped_by_their_claimed_digest_and_the_claim_is_checked(aeb_pages, tmp_path):
+    """Scan mode: pages with one payload under several URLs are extracted once, grouped by the digest
+    their WARC records claim before any body is read; two different pages claiming one digest (a
+    false claim) each get their own text."""
+    base = aeb_pages[:12]
+    liars = [(f"https://liar.example/{i}", h, "sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA") for i, (_, h) in enumerate(aeb_pages[12:14])]
+    pages = [*base, *((f"https://mirror.example/2001/02/{i + 1:02d}/p{i}", h) for i, (_, h) in enumerate(base)), *liars]
+    warc = write_warc(tmp_path / "pages.warc.gz", pages)
+    dump = write_dump(tmp_path / "RS_test.zst", [p[0] for p in pages])
+    corpora = {}
+    for once in (True, False):
+        cfg = write_config(tmp_path / f"{once}.toml", f"[extract]\nsame_payload_once = {str(once).lower()}\n")
+        out = tmp_path / f"out-{once}"
+        assert run_build_corpus(["--warcs", warc, "--reddit", dump, "--out", str(out), "--config", cfg, *SKIP_ALL]) == 0
+        corpora[once] = read_corpus(out)
+    (m_on, rows_on), (m_off, rows_off) = corpora[True], corpora[False]
+    assert sorted(rows_on, key=lambda r: r["id"]) == sorted(rows_off, key=lambda r: r["id"])
+    assert m_on["counters"]["extract.same_payload"] == len(base)  # each mirror: one extraction saved
+    texts = {r["url"]: r["text"] for r in rows_on}
+    assert all(texts[url] == extract_page(html, url)["text"] for url, html, _ in liars)
+    assert texts[liars[0][0]] != texts[liars[1][0]]
 
 
 def test_prelang_is_off_by_default():

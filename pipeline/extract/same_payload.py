@@ -5,69 +5,45 @@ that canonicalise apart, re-crawls of an unchanged page). Extraction is a pure f
 and their charset (the text and title; the date may also read the URL, and is computed per URL), so
 each distinct payload is extracted once and its result given to every page that carries it.
 
-The key is our own hash of the decoded body and the HTTP charset, not the record's WARC-Payload-Digest:
-that is the writer's claim about the bytes as transferred (before content decoding), never checked by
-a reader, and a wrong one would hand one page's text to another. SHA-256 of a 100 KB page costs ~0.1
-ms against ~20 ms of extraction.
-
-Grouping is a CombinePerKey, not a GroupByKey: Beam combines before the shuffle (combiner lifting),
-so a duplicate's body is dropped on the worker that read it and only one copy of each payload, with
-the other pages' fields, crosses the shuffle.
+How such pages meet without a shuffle of page bodies: the join hands them to the extractor one after
+the other (sources/join.py). In scan and index mode it groups the index entries, before any body is
+read, by the payload digest their writer claims (WARC-Payload-Digest, the index's digest); with
+--no-links, where bodies are shuffled anyway, by our own key. The extractor trusts no claim: pages
+that follow each other with equal keys (core/document.py payload_key: SHA-256 of the decoded body and
+the charset) form one run, extracted once. A false or missing claim costs the saving, never a text.
+Fetch, filters and extraction thus run in one fused stage, the extractor's children busy while the
+worker reads the next records.
 """
 
 from __future__ import annotations
 
-import hashlib
-
-import apache_beam as beam
+MAX_RUN = 10_000  # pages of one run held at once (without their bodies); a longer run is extracted again
 
 
-def payload_key(page: dict) -> str:
-    """Pages with equal keys extract alike. A page too large to extract has no payload to share."""
-    if page.get("too_large"):
-        return f"too_large:{page['id']}"
-    return f"{hashlib.sha256(page['html']).hexdigest()[:32]}:{page.get('charset') or ''}"
-
-
-def _without_body(page: dict) -> dict:
+def without_body(page: dict) -> dict:
     return {**page, "html": b""}
 
 
-class SamePayload(beam.CombineFn):
-    """Pages of one payload -> (the page whose body is extracted, [the others, bodies dropped]).
+class PayloadRuns:
+    """Pages in the order they come -> runs of consecutive pages with one payload key:
+    (the first page, [the others, bodies dropped]). A key of None never joins a run."""
 
-    The representative is the page with the smallest id, so every runner extracts the same one."""
+    def __init__(self, max_run: int = MAX_RUN):
+        self.max_run = max_run
+        self.key, self.run, self.context = None, None, None
 
-    def create_accumulator(self):
-        return None
+    def add(self, page: dict, key: str | None, context=None) -> tuple[bool, tuple | None]:
+        """Take the next page: (whether it joined the run before it, the run it ended with that run's
+        context, or None). `context`: what the caller wants back with the run."""
+        if self.run is not None and key is not None and key == self.key and len(self.run[1]) < self.max_run:
+            self.run[1].append(without_body(page))
+            return True, None
+        ended = self.flush()
+        self.key, self.run, self.context = key, (page, []), context
+        return False, ended
 
-    def add_input(self, acc, page):
-        return self.merge_accumulators([acc, (page, [])])
-
-    def merge_accumulators(self, accs):
-        rep, others = None, []
-        for acc in accs:
-            if acc is None:
-                continue
-            page, rest = acc
-            others.extend(rest)
-            if rep is None or page["id"] < rep["id"]:
-                rep, page = page, rep
-            if page is not None:
-                others.append(_without_body(page))
-        return None if rep is None else (rep, others)
-
-    def extract_output(self, acc):
-        return acc
-
-
-class GroupSamePayload(beam.PTransform):
-    """pages -> (representative page, [pages with the same payload]) per distinct payload."""
-
-    def expand(self, pages):
-        return (
-            pages
-            | "KeyByPayload" >> beam.Map(lambda page: (payload_key(page), page))
-            | "OnePerPayload" >> beam.CombinePerKey(SamePayload())
-            | "DropKey" >> beam.Values()
-        )
+    def flush(self):
+        """(the run being built, its context), or None; then nothing is held."""
+        ended = None if self.run is None else (self.run, self.context)
+        self.key, self.run, self.context = None, None, None
+        return ended

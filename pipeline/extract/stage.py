@@ -5,8 +5,9 @@ trafilatura settings (extract/settings.py: no comments, favor_recall, the readab
 fallback only for short texts; chosen by measurement with `webtext eval-extract`). Each page is extracted in
 a child process (extract/isolated.py): a page that takes longer than `timeout_s` is counted in
 `extract.timeouts` (part of `extract.errors`) and the run goes on. Pages with the same payload are
-extracted once (`same_payload_once`, extract/same_payload.py): `extract.same_payload` counts the
-extractions saved; the documents are those a separate extraction of each page gives.
+extracted once (`same_payload_once`, extract/same_payload.py: the join hands them over one after the
+other): `extract.same_payload` counts the extractions saved; the documents are those a separate
+extraction of each page gives.
 
 Title and date cost ~15% of an extraction on top of trafilatura.extract's own work. With
 `metadata_process = "own"` they are found in a second child process, side by side with the one that
@@ -29,9 +30,9 @@ from apache_beam.utils.windowed_value import WindowedValue
 from webtext.errors import UserError
 from webtext.pipeline.core.block import Block
 from webtext.pipeline.core.counters import counter
-from webtext.pipeline.core.document import document_from_page
+from webtext.pipeline.core.document import document_from_page, payload_key
 from webtext.pipeline.extract.isolated import ExtractError, ExtractTimeout, IsolatedExtractor, decode_html
-from webtext.pipeline.extract.same_payload import GroupSamePayload
+from webtext.pipeline.extract.same_payload import PayloadRuns
 from webtext.pipeline.extract.settings import ExtractSettings
 from webtext.pipeline.extract.worker import extract_page
 
@@ -44,14 +45,16 @@ METADATA_PROCESS = ("auto", "shared", "own")
 
 
 class _ExtractDoFn(beam.DoFn):
-    """(a page, [pages with the same payload]) -> their documents (core/document.py), or nothing (counted per page).
+    """Pages -> their documents (core/document.py), or nothing (counted per page).
 
+    `same_payload_once`: consecutive pages with one payload are extracted once (extract/same_payload.py).
     `own_metadata_process`: title and date come from a second child process, side by side with the one
     that extracts the text (which then does exactly trafilatura.extract's work); see Extract."""
 
-    def __init__(self, timeout_s: float, max_html_bytes: int, settings: ExtractSettings, own_metadata_process: bool = False):
+    def __init__(self, timeout_s: float, max_html_bytes: int, settings: ExtractSettings, same_payload_once: bool = True,
+                 own_metadata_process: bool = False):
         self.timeout_s, self.max_html_bytes, self.settings = timeout_s, max_html_bytes, settings
-        self.own_metadata_process = own_metadata_process
+        self.same_payload_once, self.own_metadata_process = same_payload_once, own_metadata_process
         names = ("pages", "empty", "errors", "timeouts", "too_large", "docs", "ms", "same_payload")
         self.c = {n: counter(f"extract.{n}") for n in names}
 
@@ -60,20 +63,38 @@ class _ExtractDoFn(beam.DoFn):
         if self.timeout_s > 0:  # every page goes to each child; each answers in the order the pages went in
             parts = ("text", "meta") if self.own_metadata_process else ("all",)
             self.extractors = [IsolatedExtractor(self.timeout_s, self.settings, part=part) for part in parts]
+        self.runs = PayloadRuns()
         self._ms = 0.0
 
     def teardown(self):
         for extractor in self.extractors:
             extractor.close()
 
-    def process(self, group, timestamp=beam.DoFn.TimestampParam, window=beam.DoFn.WindowParam):
-        page, same = group
-        n = 1 + len(same)
-        self.c["pages"].inc(n)
+    def process(self, page, timestamp=beam.DoFn.TimestampParam, window=beam.DoFn.WindowParam):
+        self.c["pages"].inc()
         if page.get("too_large") or len(page["html"]) > self.max_html_bytes:
-            self.c["too_large"].inc(n)
+            self.c["too_large"].inc()
             return
-        self.c["same_payload"].inc(n - 1)
+        joined, ended = self.runs.add(page, payload_key(page) if self.same_payload_once else None, (timestamp, window))
+        if joined:
+            self.c["same_payload"].inc()  # one extraction saved
+        if ended is not None:
+            for doc, _, _ in self._extract(*ended):
+                yield doc
+
+    def finish_bundle(self):
+        ended = self.runs.flush()
+        ready = self._extract(*ended) if ended is not None else ()
+        for doc, timestamp, window in ready:
+            yield WindowedValue(doc, timestamp, [window])  # outside process() Beam wants WindowedValues
+        while self.extractors and self.extractors[0].pending():
+            for doc, timestamp, window in self._collect():
+                yield WindowedValue(doc, timestamp, [window])
+
+    def _extract(self, run, context):
+        """Start on one run of pages (one payload): the documents of earlier runs that are ready, as
+        (document, timestamp, window)."""
+        (page, same), (timestamp, window) = run, context
         html = decode_html(page["html"], page["charset"])
         more_urls = [p["url"] for p in same]
         if not self.extractors:
@@ -82,21 +103,19 @@ class _ExtractDoFn(beam.DoFn):
                 result = extract_page(html, page["url"], self.settings, more_urls)
             except Exception as e:  # noqa: BLE001 - an in-process failure: counted, run goes on
                 result = e
-            yield from self._documents(page, same, result, (time.perf_counter() - start) * 1000)
+            for doc in self._documents(page, same, result, (time.perf_counter() - start) * 1000):
+                yield doc, timestamp, window
             return
-        # One page in flight ahead: the children extract it while we emit the one before and Beam runs the
-        # stages fused after this one (they run on our core; each child has its own).
+        # One run in flight ahead: the children extract it while we emit the one before and Beam runs the
+        # stages fused with this one, before it (fetching the next records) and after (they run on our
+        # core; each child has its own).
         if self.extractors[0].pending() >= self.extractors[0].depth:
-            yield from self._collect(wrap=False)
+            yield from self._collect()
         for extractor in self.extractors:
             extractor.submit(html, page["url"], more_urls, tag=(page, same, timestamp, window))
 
-    def finish_bundle(self):
-        while self.extractors and self.extractors[0].pending():
-            yield from self._collect(wrap=True)  # outside process() Beam wants WindowedValues
-
-    def _collect(self, wrap: bool):
-        """The oldest page's documents, from its answer from every child: the text and (own metadata
+    def _collect(self):
+        """The oldest run's documents, from its answer from every child: the text and (own metadata
         process) its title and date. Every child is asked, even after another failed: each keeps its own order."""
         answers, ms = [], 0.0
         for extractor in self.extractors:
@@ -106,8 +125,8 @@ class _ExtractDoFn(beam.DoFn):
                 (page, same, timestamp, window), answer, part_ms = e.tag, e, getattr(e, "ms", 0.0)
             answers.append(answer)
             ms += part_ms
-        docs = self._documents(page, same, _merged(answers), ms)
-        yield from ((WindowedValue(d, timestamp, [window]) for d in docs) if wrap else docs)
+        for doc in self._documents(page, same, _merged(answers), ms):
+            yield doc, timestamp, window
 
     def _documents(self, page, same, result, ms: float):
         """The documents of a page and of those with the same payload, from the extractor's result (a dict,
@@ -142,19 +161,12 @@ def _merged(answers: list):
 
 
 class _Extract(beam.PTransform):
-    def __init__(self, timeout_s: float, max_html_bytes: int, settings: ExtractSettings, same_payload_once: bool,
-                 own_metadata_process: bool):
+    def __init__(self, extract: _ExtractDoFn):
         super().__init__()
-        self.timeout_s, self.max_html_bytes, self.settings = timeout_s, max_html_bytes, settings
-        self.same_payload_once, self.own_metadata_process = same_payload_once, own_metadata_process
+        self.extract = extract
 
     def expand(self, pages):
-        if self.same_payload_once:
-            groups = pages | "SamePayload" >> GroupSamePayload()
-        else:
-            groups = pages | "OnePage" >> beam.Map(lambda page: (page, []))
-        extract = _ExtractDoFn(self.timeout_s, self.max_html_bytes, self.settings, self.own_metadata_process)
-        return groups | "Trafilatura" >> beam.ParDo(extract), None
+        return pages | "Trafilatura" >> beam.ParDo(self.extract), None
 
 
 class Extract(Block):
@@ -180,5 +192,6 @@ class Extract(Block):
     def transform(self) -> beam.PTransform:
         # "auto" is settled by build-corpus, which knows the runner (run/beam_options.py); a graph built
         # without one (a test's TestPipeline) shares the process
-        return _Extract(self.cfg["timeout_s"], self.cfg["max_html_bytes"], ExtractSettings.from_config(self.cfg),
-                        self.cfg["same_payload_once"], self.cfg["metadata_process"] == "own")
+        extract = _ExtractDoFn(self.cfg["timeout_s"], self.cfg["max_html_bytes"], ExtractSettings.from_config(self.cfg),
+                               self.cfg["same_payload_once"], self.cfg["metadata_process"] == "own")
+        return _Extract(extract)

@@ -21,13 +21,13 @@ from webtext.pipeline.core.block import Block
 from webtext.pipeline.core.counters import Counters
 from webtext.pipeline.io.files import ReadEachFile, iter_lines, open_text_lines
 from webtext.pipeline.sources.urls import canonical_url
-from webtext.pipeline.sources.warc_reader import Capture
+from webtext.pipeline.sources.warc_reader import Capture, claimed_digest
 
 log = logging.getLogger(__name__)
 
 # Columns of Common Crawl's columnar (Parquet) index that we need.
 PARQUET_COLUMNS = ["url", "fetch_time", "fetch_status", "content_mime_type", "content_mime_detected",
-                   "warc_filename", "warc_record_offset", "warc_record_length"]
+                   "warc_filename", "warc_record_offset", "warc_record_length", "content_digest"]
 
 
 SKIPPED, INVALID, UNSAFE = "skipped", "invalid", "unsafe_filename"
@@ -60,7 +60,7 @@ def _whole_number(value) -> int | None:
     return None
 
 
-def checked_capture(url, timestamp, filename, offset, length, max_record_bytes: int) -> tuple[str, Capture | None]:
+def checked_capture(url, timestamp, filename, offset, length, max_record_bytes: int, digest=None) -> tuple[str, Capture | None]:
     """(status, capture) for one index entry's fields: "kept", INVALID (a field missing, of the
     wrong type or out of range: a URL that is not one, a negative offset, a length of 0 or past
     `max_record_bytes`) or UNSAFE (a filename that escapes the base)."""
@@ -73,7 +73,7 @@ def checked_capture(url, timestamp, filename, offset, length, max_record_bytes: 
         return INVALID, None
     if offset < 0 or not 0 < length <= max_record_bytes:
         return INVALID, None
-    return "kept", Capture(url, str(timestamp or ""), filename, offset, length)
+    return "kept", Capture(url, str(timestamp or ""), filename, offset, length, digest=claimed_digest(digest))
 
 
 def classify_cdxj_line(line: bytes | str | None, max_record_bytes: int) -> tuple[str, Capture | None]:
@@ -94,7 +94,8 @@ def classify_cdxj_line(line: bytes | str | None, max_record_bytes: int) -> tuple
         return INVALID, None
     if str(meta.get("status")) != "200" or not _is_html(meta.get("mime"), meta.get("mime-detected")):
         return SKIPPED, None
-    return checked_capture(meta.get("url"), parts[1], meta.get("filename"), meta.get("offset"), meta.get("length"), max_record_bytes)
+    return checked_capture(meta.get("url"), parts[1], meta.get("filename"), meta.get("offset"), meta.get("length"), max_record_bytes,
+                           meta.get("digest"))
 
 
 def parse_cdxj_line(line: bytes | str, max_record_bytes: int = 2**26) -> Capture | None:
@@ -119,7 +120,7 @@ def _parquet_entries(path: str, max_record_bytes: int):
                 fetch_time = row.get("fetch_time")
                 stamp = fetch_time.strftime("%Y%m%d%H%M%S") if hasattr(fetch_time, "strftime") else str(fetch_time or "")
                 yield checked_capture(url, stamp, row.get("warc_filename"), row.get("warc_record_offset"),
-                                      row.get("warc_record_length"), max_record_bytes)
+                                      row.get("warc_record_length"), max_record_bytes, row.get("content_digest"))
 
 
 def index_captures(path: str, stats: dict, max_record_bytes: int = 2**26):

@@ -8,6 +8,12 @@ are then read in full, each by one byte-range read.
 A crawl often holds a URL more than once (re-crawls, http/https, tracking-parameter variants that
 canonicalise alike); we keep the newest capture, ties broken by position, so every run, on every
 runner, picks the same one.
+
+Before the records are read, the joined URLs are grouped once more, by the payload digest their
+capture claims (WARC-Payload-Digest in scan mode, the index's digest): the fetch then reads the pages
+of one claim one after the other, and the extractor, fused with it, extracts each payload once
+(extract/same_payload.py). With --no-links the pages (bodies and all) are grouped by their own payload
+key. Either way the documents do not depend on it: it only decides what is extracted once.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from webtext.pipeline.core.block import Block
 from webtext.pipeline.core.counters import Counters
-from webtext.pipeline.core.document import page_record
+from webtext.pipeline.core.document import page_record, payload_key
 from webtext.pipeline.io import object_store
 from webtext.pipeline.sources.ccindex import safe_relative_path
 from webtext.pipeline.sources.http_response import inflate
@@ -76,7 +82,7 @@ def fetch_record(base: str, capture: Capture) -> bytes:
 
 
 class _FetchLinked(beam.DoFn):
-    """(url, {links, captures}) -> a page record for each linked URL, one byte-range read each.
+    """(payload claim, [(url, captures, link facts)]) -> a page record for each URL, one byte-range read each.
 
     The newest capture is read first; if its read fails or holds no HTML page, the next newest, so a
     bad index entry or a damaged record costs nothing that another capture has. join.matched counts
@@ -112,15 +118,13 @@ class _FetchLinked(beam.DoFn):
         raise ValueError("no WARC record in the byte range")
 
     def process(self, element):
-        canonical, grouped = element
-        links, captures = list(grouped["links"]), list(grouped["captures"])
-        if not links:
-            return
-        if not captures:
-            self.join_counters.add({"links_without_page": 1})
-            return
-        self.join_counters.add({"duplicate_captures": len(captures) - 1})
-        for capture in by_preference(captures):
+        _, urls = element  # the URLs whose captures claim one payload, fetched one after the other
+        for canonical, captures, link in urls:
+            yield from self._fetch(canonical, captures, link)
+
+    def _fetch(self, canonical: str, captures: list, link: dict):
+        """The page of the first capture that reads (by preference), or nothing (join.fetch_failed)."""
+        for capture in captures:
             stats = dict.fromkeys(STAT_NAMES, 0)
             page = None
             try:
@@ -136,9 +140,36 @@ class _FetchLinked(beam.DoFn):
                 self.counters.add(stats)
             if page is not None:
                 self.join_counters.add({"matched": 1})
-                yield page_record(canonical, page, links[0])
+                yield page_record(canonical, page, link)
                 return
         self.join_counters.add({"fetch_failed": 1})
+
+
+class _PairLinks(beam.DoFn):
+    """(url, {links, captures}) -> (payload claim, (url, its captures by preference, its link facts)) for
+    each linked URL with a capture. Keyed by the payload digest its preferred capture claims (else by the
+    URL), so that the fetch hands the extractor pages that probably share a payload one after the other
+    (extract/same_payload.py checks the claim)."""
+
+    def __init__(self):
+        self.join_counters = Counters("join", _JOIN_COUNTS)
+
+    def process(self, element):
+        canonical, grouped = element
+        links, captures = list(grouped["links"]), list(grouped["captures"])
+        if not links:
+            return
+        if not captures:
+            self.join_counters.add({"links_without_page": 1})
+            return
+        self.join_counters.add({"duplicate_captures": len(captures) - 1})
+        ordered = by_preference(captures)
+        yield same_payload_key(ordered[0].digest, canonical), (canonical, ordered, links[0])
+
+
+def same_payload_key(claimed_digest: str | None, canonical: str) -> str:
+    """Where a page goes in the shuffle that puts pages with one payload next to each other."""
+    return f"claim:{claimed_digest}" if claimed_digest else f"url:{canonical}"
 
 
 class FetchLinkedRecords(beam.PTransform):
@@ -152,6 +183,8 @@ class FetchLinkedRecords(beam.PTransform):
         return (
             inputs
             | "CoGroupByUrl" >> beam.CoGroupByKey()
+            | "PairLinks" >> beam.ParDo(_PairLinks())
+            | "GroupByPayloadClaim" >> beam.GroupByKey()  # index entries only: no page body is shuffled
             | "FetchRecords" >> beam.ParDo(_FetchLinked(self.base, self.after_scan, self.max_body))
         )
 
@@ -171,7 +204,8 @@ class _OneCapture(beam.DoFn):
         canonical, pages = element
         pages = list(pages)
         self.join_counters.add({"duplicate_captures": len(pages) - 1})
-        yield page_record(canonical, best_capture(pages), None)
+        record = page_record(canonical, best_capture(pages), None)
+        yield payload_key(record), record
 
 
 class OneCapturePerUrl(beam.PTransform):
@@ -179,7 +213,14 @@ class OneCapturePerUrl(beam.PTransform):
     (GPT-3's "all of Common Crawl" path), which has no links to join with."""
 
     def expand(self, pages):
-        return pages | "GroupByUrl" >> beam.GroupByKey() | "OneCapture" >> beam.ParDo(_OneCapture())
+        return (
+            pages
+            | "GroupByUrl" >> beam.GroupByKey()
+            | "OneCapture" >> beam.ParDo(_OneCapture())
+            # the bodies are shuffled here anyway: pages with one payload (our own key) next to each other
+            | "GroupByPayload" >> beam.GroupByKey()
+            | "OneAfterTheOther" >> beam.FlatMap(lambda keyed: keyed[1])
+        )
 
 
 class Join(Block):

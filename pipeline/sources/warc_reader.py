@@ -52,6 +52,7 @@ class Capture:
     offset: int
     length: int
     crawl: str | None = None
+    digest: str | None = None  # the payload digest its writer claims (WARC-Payload-Digest, the index's digest): a grouping hint, never trusted
 
 
 @dataclass
@@ -68,6 +69,7 @@ class Page:
     charset: str | None  # from the HTTP Content-Type header, when it names one
     truncated: bool = False  # the record holds less than its Content-Length says
     too_large: bool = False  # the body is over the reader's limit: `html` is empty, never read whole
+    digest: str | None = None  # WARC-Payload-Digest, as Capture.digest
 
 
 def _next_sync_point(stream, start: int, gzipped: bool) -> int | None:
@@ -209,7 +211,13 @@ def page_from_record(rec, path: str, name: str, crawl: str | None, stats: dict, 
         charset=resp.charset,
         truncated=truncated,
         too_large=too_large,
+        digest=claimed_digest(rec.headers.get("WARC-Payload-Digest")),
     )
+
+
+def claimed_digest(value) -> str | None:
+    """A digest claim as a short string (or None): it only groups records, so any odd value will do."""
+    return value.strip()[:128] or None if isinstance(value, str) else None
 
 
 def timestamp14(warc_date: str | None) -> str:
@@ -377,7 +385,8 @@ def warc_captures(path: str, stats: dict | None = None, max_body: int = DEFAULT_
         if canonical_url(url) is None or not is_html_200(rec):
             return None
         stats["html"] += 1
-        return Capture(url, timestamp14(rec.headers.get("WARC-Date")), path, rec.stream_pos, 0, crawl)
+        return Capture(url, timestamp14(rec.headers.get("WARC-Date")), path, rec.stream_pos, 0, crawl,
+                       claimed_digest(rec.headers.get("WARC-Payload-Digest")))
 
     starts, captures, size = [], [], _file_size(path)
     for offset, item in _scan(path, stats, capture, every_record=True, size=size):
