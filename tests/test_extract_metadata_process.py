@@ -13,7 +13,7 @@ from webtext.pipeline.extract.isolated import ExtractError, ExtractTimeout
 from webtext.pipeline.extract.stage import _ExtractDoFn, _merged
 from webtext.pipeline.extract.worker import extract_page
 from webtext.pipeline.run import beam_options
-from webtext.pipeline.run.beam_options import one_local_worker_with_a_spare_core, pipeline_options
+from webtext.pipeline.run.beam_options import local_workers_have_a_spare_core, pipeline_options
 from webtext.pipeline.run.config import load_config
 
 
@@ -87,13 +87,17 @@ def test_one_dofn_gives_what_extract_page_gives(aeb, own):  # noqa: F811
 
 def test_auto_gives_the_metadata_a_process_only_where_a_core_would_idle(monkeypatch):
     def spare(*args):
-        return one_local_worker_with_a_spare_core(pipeline_options(list(args)))
+        return local_workers_have_a_spare_core(pipeline_options(list(args)))
 
     monkeypatch.setattr(beam_options.os, "sched_getaffinity", lambda pid: {0, 1})
     assert spare() and spare("--runner", "DirectRunner") and spare("--direct_running_mode=in_memory")
+    assert spare("--direct_running_mode=multi_processing", "--direct_num_workers=1")
     assert not spare("--direct_running_mode=multi_processing", "--direct_num_workers=2")
-    assert not spare("--direct_num_workers=2")
+    assert not spare("--direct_num_workers=2") and not spare("--direct_num_workers=0")  # 0: one worker per core
     assert not spare("--runner", "PortableRunner", "--job_endpoint", "embed")
+    monkeypatch.setattr(beam_options.os, "sched_getaffinity", lambda pid: set(range(8)))
+    assert spare("--direct_running_mode=multi_processing", "--direct_num_workers=4")
+    assert not spare("--direct_running_mode=multi_processing", "--direct_num_workers=5")
     monkeypatch.setattr(beam_options.os, "sched_getaffinity", lambda pid: {0})
     assert not spare()
 
@@ -119,4 +123,4 @@ def test_own_and_shared_metadata_processes_give_the_same_corpus(aeb, tmp_path): 
     assert rows["own"] == rows["shared"] == rows["auto"] and len(rows["own"]) >= len(pages) - 4
     assert corpora["own"][0]["counters"]["extract.same_payload"] == len(pages) - len(base)
     settled = corpora["auto"][0]["options"]["config"]["extract"]["metadata_process"]
-    assert settled == ("own" if one_local_worker_with_a_spare_core(pipeline_options([])) else "shared")
+    assert settled == ("own" if local_workers_have_a_spare_core(pipeline_options([])) else "shared")

@@ -12,9 +12,10 @@ extraction of each page gives.
 Title and date cost ~15% of an extraction on top of trafilatura.extract's own work. With
 `metadata_process = "own"` they are found in a second child process, side by side with the one that
 extracts the text, which then does exactly trafilatura.extract's work: on a worker with a core to spare
-(one local worker on a machine of two cores or more: what "auto" picks) the page takes the time of the
-text alone. It costs a second parse of the page (~2 ms of CPU), so where every core already runs a
-worker ("shared", "auto" on multi_processing, Dataflow, Flink, Spark) one process does both.
+(local workers at most half the cores, e.g. the one in-memory worker of a default run: what "auto"
+picks) the page takes the time of the text alone. It costs a second parse of the page (~2 ms of CPU),
+so where every core already runs a worker ("shared"; "auto" for a worker per core, Dataflow, Flink,
+Spark) one process does both.
 
 Config [extract]: timeout_s, max_html_bytes, same_payload_once, metadata_process, and trafilatura's settings (extract/settings.py).
 """

@@ -78,12 +78,14 @@ def pipeline_options(beam_args: list[str]) -> PipelineOptions:
     return options
 
 
-def one_local_worker_with_a_spare_core(options: PipelineOptions) -> bool:
-    """True when the run is one in-memory worker of the local runner on a machine of two cores or more:
-    its process leaves a core idle that a second extractor child can use. multi_processing workers,
-    and the workers of Dataflow, Flink and Spark, are as many as the cores already."""
+def local_workers_have_a_spare_core(options: PipelineOptions) -> bool:
+    """True when the local runner's workers leave a core idle each (2 x workers <= cores): what a second
+    extractor child of every worker can use. The workers of Dataflow, Flink and Spark are as many as
+    the cores already."""
     name = str(options.view_as(StandardOptions).runner or DEFAULT_RUNNER).rsplit(".", 1)[-1].lower()
-    direct = options.view_as(DirectOptions)
-    local = name in ("fnapirunner", "directrunner", "direct", "fnapi")
-    in_memory = (direct.direct_running_mode or "in_memory") == "in_memory" and (direct.direct_num_workers or 1) == 1
-    return local and in_memory and len(os.sched_getaffinity(0)) >= 2
+    if name not in ("fnapirunner", "directrunner", "direct", "fnapi"):
+        return False
+    cores = len(os.sched_getaffinity(0))
+    workers = options.view_as(DirectOptions).direct_num_workers
+    workers = cores if workers == 0 else (workers or 1)  # Beam's 0: one per core
+    return 2 * workers <= cores

@@ -30,7 +30,7 @@ from webtext.pipeline.filters.lang import parse_langs  # noqa: E402
 from webtext.pipeline.io import files, object_store  # noqa: E402
 from webtext.pipeline.run import config as config_io  # noqa: E402
 from webtext.pipeline.run import progress  # noqa: E402
-from webtext.pipeline.run.beam_options import one_local_worker_with_a_spare_core, pipeline_options  # noqa: E402
+from webtext.pipeline.run.beam_options import local_workers_have_a_spare_core, pipeline_options  # noqa: E402
 from webtext.pipeline.run.graph import CorpusJob, Inputs, build, run_blocks  # noqa: E402
 from webtext.pipeline.run.funnel import failed_inputs, funnel, render  # noqa: E402
 from webtext.pipeline.run.stages import switchable  # noqa: E402
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     job = _job_from_args(args)
     extract = job.config["extract"]
     if extract["metadata_process"] == "auto":  # settled here, where the runner is known; the manifest shows which
-        extract["metadata_process"] = "own" if one_local_worker_with_a_spare_core(options) else "shared"
+        extract["metadata_process"] = "own" if local_workers_have_a_spare_core(options) else "shared"
     if job.inputs.demo:
         print(f"build-corpus: no inputs given, running the embedded demo ({job.out}/{DEMO_INPUTS}/); its WARC holds "
               "one deliberately broken record, so expect one warning about it and warc.errors 1", flush=True)
