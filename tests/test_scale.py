@@ -36,7 +36,8 @@ def _cdxj_lines(warc_path, filename):
             url = rec.rec_headers.get_header("WARC-Target-URI")
             stamp = (rec.rec_headers.get_header("WARC-Date") or "")[:19].replace("-", "").replace(":", "").replace("T", "")
             meta = {"url": url, "mime": (rec.http_headers.get_header("Content-Type") or "").split(";")[0],
-                    "status": rec.http_headers.get_statuscode(), "length": str(length), "offset": str(offset), "filename": filename}
+                    "status": rec.http_headers.get_statuscode(), "length": str(length), "offset": str(offset), "filename": filename,
+                    "digest": rec.rec_headers.get_header("WARC-Payload-Digest") or ""}
             lines.append(f"{url} {stamp} {json.dumps(meta)}")
     return lines
 
@@ -68,6 +69,10 @@ def test_cdxj_parsing():
     assert parse_cdxj_line('org,x)/ 2014 {"url": "http://x.org/", "mime": "text/html", "status": "404", "length": "1", '
                            '"offset": "1", "filename": "f"}') is None
     assert parse_cdxj_line("garbage line") is None
+    line = ('org,iana)/ 20140126200624 {"url": "http://www.iana.org/", "mime": "text/html", "status": "200", '
+            '"length": "2258", "offset": "334", "filename": "iana.warc.gz", "digest": "%s"}')
+    assert parse_cdxj_line(line % "sha1:ABC").digest == "sha1:ABC"  # the claim the join groups by
+    assert parse_cdxj_line(line % "").digest is None and parse_cdxj_line(line.replace(', "digest": "%s"', "")).digest is None
 
 
 @pytest.mark.slow
