@@ -85,7 +85,7 @@ def local_workers_have_a_spare_core(options: PipelineOptions) -> bool:
     name = str(options.view_as(StandardOptions).runner or DEFAULT_RUNNER).rsplit(".", 1)[-1].lower()
     if name not in ("fnapirunner", "directrunner", "direct", "fnapi"):
         return False
-    cores = len(os.sched_getaffinity(0))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)  # macOS has no affinity
     workers = options.view_as(DirectOptions).direct_num_workers
     workers = cores if workers == 0 else (workers or 1)  # Beam's 0: one per core
     return 2 * workers <= cores
