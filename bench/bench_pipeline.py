@@ -1,6 +1,6 @@
 """build-corpus against raw trafilatura on the same real pages: every figure of the extraction work in one run.
 
-    python bench/bench_pipeline.py [--copies 1 4] [--runs 3] [--skip-scaling]
+    python bench/bench_pipeline.py [--copies 1 4] [--runs 3] [--skip-scaling] [--scaling-copies 8]
 
 The real article pages of ../shared/data/extraction (ScrapingHub AEB, 181 pages) are written into a
 WARC, each page several times under different URLs, with a Pushshift dump linking every URL. Each copy
@@ -139,6 +139,9 @@ def main():
                     help="two corpus sizes (copies of the 181 pages); their difference gives the per-document cost")
     ap.add_argument("--runs", type=int, default=3, help="rounds of the raw loop and the pipeline runs, interleaved; figures are their min-max")
     ap.add_argument("--skip-scaling", action="store_true", help="leave out the 1 vs 2 workers runs")
+    ap.add_argument("--scaling-copies", type=int, default=8,
+                    help="copies of the 181 pages in the large run of the 1 vs 2 workers arms (the small run: SMALL copies); "
+                         "more than LARGE, since 2 workers finish the same pages in half the time and the difference gets noisy")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
     started = time.perf_counter()
@@ -152,6 +155,7 @@ def main():
         "shared": ([*NO_STAGES, *IN_MEMORY], SHARED),
         "full": (IN_MEMORY, ""),  # lang + quality + dedup, metadata_process as build-corpus settles "auto"
     }
+    scaling_pages = load_pages(args.scaling_copies, distinct=True)
     if not args.skip_scaling:
         # metadata shared in both (what "auto" picks for 2 workers on 2 cores): Beam's scaling at equal work per document
         arms.update({f"w{w}": ([*NO_STAGES, "--direct_running_mode=multi_processing", f"--direct_num_workers={w}"], SHARED) for w in (1, 2)})
@@ -162,7 +166,8 @@ def main():
             wall, cpu = time_raw(pages)
             raw.append({"wall": wall / n, "cpu": cpu / n})
             for name, (flags, config) in arms.items():
-                got[name].append(marginal(tmp, name, pages, n_small, flags, config))
+                arm_pages = scaling_pages if name.startswith("w") else pages
+                got[name].append(marginal(tmp, name, arm_pages, n_small, flags, config))
         dflt_wall, dflt_cpu = time_raw(pages, configured=False)
 
         same = load_pages(large, distinct=False)  # every page `large` times, byte for byte
@@ -219,7 +224,8 @@ def main():
         one, two = got["w1"], got["w2"]
         print(f"parallel scaling (multi_processing, no filters, metadata shared in both), per further doc: "
               f"1 worker {spread([1 / g['wall'] for g in one], fmt='{:.1f}')} docs/s, 2 workers {spread([1 / g['wall'] for g in two], fmt='{:.1f}')} "
-              f"docs/s = {spread([a['wall'] / b['wall'] for a, b in zip(one, two)], fmt='{:.2f}x')} (round by round); whole {n}-page runs "
+              f"docs/s = {spread([a['wall'] / b['wall'] for a, b in zip(one, two)], fmt='{:.2f}x')} (round by round, "
+              f"{len(scaling_pages)} vs {n_small} pages); whole {len(scaling_pages)}-page runs "
               f"{spread([a['whole'] / b['whole'] for a, b in zip(one, two)], fmt='{:.2f}x')}")
     print(f"\nbench took {time.perf_counter() - started:.0f}s; load average now {os.getloadavg()[0]:.2f}")
 
