@@ -216,8 +216,11 @@ def page_from_record(rec, path: str, name: str, crawl: str | None, stats: dict, 
 
 
 def claimed_digest(value) -> str | None:
-    """A digest claim as a short string (or None): it only groups records, so any odd value will do."""
-    return value.strip()[:128] or None if isinstance(value, str) else None
+    """A digest claim (WARC-Payload-Digest, an index's digest) as a short string, or None. It only puts
+    records next to each other (sources/join.py), so its last 16 characters (80 bits of a base32 or hex
+    digest) are plenty: they keep the index entries that every capture shuffles small, and a collision
+    or an odd value costs nothing but a saving."""
+    return value.strip()[-16:] or None if isinstance(value, str) else None
 
 
 def timestamp14(warc_date: str | None) -> str:
