@@ -48,6 +48,21 @@ def test_each_url_gets_its_own_date(aeb_pages):
     assert [once["date"], *once["dates"]] == [extract_page(html, u)["date"] for u in urls] == ["2001-02-03", "1999-12-31"]
 
 
+def test_a_page_with_its_own_url_is_dated_once_for_all_its_captures(aeb_pages, monkeypatch):
+    """A run of many captures must finish within one page's timeout: a page whose canonical URL
+    decides its date is searched once, not once per capture."""
+    import htmldate
+
+    html, url = next((h, u) for u, h in aeb_pages if b'rel="canonical"' in h)
+    calls = []
+    real = htmldate.find_date
+    monkeypatch.setattr(htmldate, "find_date", lambda *a, **k: calls.append(k["url"]) or real(*a, **k))
+    mirrors = [f"https://mirror.example/2001/02/{i % 28 + 1:02d}/p{i}" for i in range(300)]
+    once = extract_page(html, url, more_urls=mirrors)
+    assert len(calls) == 1 and once["dates"] == [once["date"]] * 300
+    assert once["date"] == extract_page(html, mirrors[7])["date"]
+
+
 @pytest.mark.slow
 def test_same_payload_once_gives_the_same_corpus(aeb_pages, tmp_path):
     base = aeb_pages[:40]

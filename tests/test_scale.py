@@ -71,9 +71,9 @@ def test_cdxj_parsing():
     assert parse_cdxj_line("garbage line") is None
     line = ('org,iana)/ 20140126200624 {"url": "http://www.iana.org/", "mime": "text/html", "status": "200", '
             '"length": "2258", "offset": "334", "filename": "iana.warc.gz", "digest": "%s"}')
-    assert parse_cdxj_line(line % "sha1:ABC").digest == "sha1:ABC"  # the claim the join groups by (its last 16 characters)
     assert parse_cdxj_line(line % "sha1:G4T5QGJZ6DUWTCJ3BJBXMEQ4QZQKRYHB").digest == "BJBXMEQ4QZQKRYHB"
     assert parse_cdxj_line(line % "").digest is None and parse_cdxj_line(line.replace(', "digest": "%s"', "")).digest is None
+    assert parse_cdxj_line(line % "-").digest is None and parse_cdxj_line(line % "sha1:").digest is None  # no digest: no group
 
 
 @pytest.mark.slow

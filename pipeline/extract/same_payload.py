@@ -17,7 +17,9 @@ worker reads the next records.
 
 from __future__ import annotations
 
-MAX_RUN = 10_000  # pages of one run held at once (without their bodies); a longer run is extracted again
+# Pages of one run: held without their bodies, and dated in the child within one page's timeout (a
+# capture URL with a date in it costs a search of its own, up to ~5 ms): a longer run is extracted again.
+MAX_RUN = 256
 
 
 def without_body(page: dict) -> dict:

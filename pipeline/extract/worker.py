@@ -73,9 +73,10 @@ def extract_page(html: bytes | str, url: str | None = None, settings: ExtractSet
         if part == "text":
             return {"text": text}
     result = {"text": text} if part == "all" else {}
-    result.update(title=meta.title, date=_date(tree, meta, url))
+    dates = _Dates(tree, meta)
+    result.update(title=meta.title, date=dates(url))
     if more_urls:
-        result["dates"] = [_date(tree, meta, u) for u in more_urls]
+        result["dates"] = [dates(u) for u in more_urls]
     return result
 
 
@@ -93,14 +94,24 @@ def _metadata(tree):
     return meta
 
 
-def _date(tree, meta, url: str | None) -> str | None:
-    """htmldate's date as bare_extraction(with_metadata=True) finds it: the page's own URL (canonical,
-    og:url) or the one it was captured under, then the page."""
-    from htmldate import find_date
-    from trafilatura.metadata import extract_url
-    from trafilatura.settings import set_date_params
+class _Dates:
+    """htmldate's date of the page under a capture URL, as bare_extraction(with_metadata=True) finds it:
+    the page's own URL (canonical, og:url) or the one it was captured under, then the page. Found once per
+    URL it reads: a page with its own URL dates every capture alike, so a run of thousands of captures
+    costs one search, not thousands within one timeout."""
 
-    return find_date(tree, **set_date_params(True), url=meta.url or extract_url(tree, url))
+    def __init__(self, tree, meta):
+        self.tree, self.meta, self.found = tree, meta, {}
+
+    def __call__(self, url: str | None) -> str | None:
+        from htmldate import find_date
+        from trafilatura.metadata import extract_url
+        from trafilatura.settings import set_date_params
+
+        read = self.meta.url or extract_url(self.tree, url)
+        if read not in self.found:
+            self.found[read] = find_date(self.tree, **set_date_params(True), url=read)
+        return self.found[read]
 
 
 def _read_exact(stream, n: int) -> bytes:

@@ -88,7 +88,8 @@ def read_pages(p: beam.Pipeline, job: CorpusJob):
     else:
         captures = p | "ScanWarcs" >> warc.captures(inputs.warcs, max_body)
     return {"links": links, "captures": captures} | "FetchLinked" >> join.linked(
-        inputs.cc_base if inputs.cc_index else "", after_scan=not inputs.cc_index, max_body=max_body
+        inputs.cc_base if inputs.cc_index else "", after_scan=not inputs.cc_index, max_body=max_body,
+        group_same_payload=job.config["extract"]["same_payload_once"],
     )
 
 
@@ -96,6 +97,9 @@ def build(p: beam.Pipeline, job: CorpusJob):
     """Add the whole corpus job to pipeline `p`; returns the PCollection of written shard paths."""
     elements, dropped, documents = read_pages(p, job), [], False
     for stage in enabled_stages(job.config):
+        if isinstance(stage, Extract) and job.no_links and stage.cfg["same_payload_once"]:
+            # a linked run's join already hands pages with one payload over one after the other
+            elements = elements | "OnePayloadTogether" >> _block(Join, job).pages_with_one_payload_together()
         elements, stage_dropped = elements | stage.name.capitalize() >> stage.transform()
         if documents and stage_dropped is not None:  # pages dropped before extraction have no text to keep
             dropped.append(stage_dropped)

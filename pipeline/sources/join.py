@@ -13,7 +13,8 @@ Before the records are read, the joined URLs are grouped once more, by the paylo
 capture claims (WARC-Payload-Digest in scan mode, the index's digest): the fetch then reads the pages
 of one claim one after the other, and the extractor, fused with it, extracts each payload once
 (extract/same_payload.py). With --no-links the pages (bodies and all) are grouped by their own payload
-key. Either way the documents do not depend on it: it only decides what is extracted once.
+key right before extraction (run/graph.py). Either way the documents do not depend on it: it only
+decides what is extracted once.
 """
 
 from __future__ import annotations
@@ -151,7 +152,8 @@ class _PairLinks(beam.DoFn):
     URL), so that the fetch hands the extractor pages that probably share a payload one after the other
     (extract/same_payload.py checks the claim)."""
 
-    def __init__(self):
+    def __init__(self, group: bool = True):
+        self.group = group
         self.join_counters = Counters("join", _JOIN_COUNTS)
 
     def process(self, element):
@@ -164,7 +166,7 @@ class _PairLinks(beam.DoFn):
             return
         self.join_counters.add({"duplicate_captures": len(captures) - 1})
         ordered = by_preference(captures)
-        yield same_payload_key(ordered[0].digest, canonical), (canonical, ordered, links[0])
+        yield same_payload_key(ordered[0].digest if self.group else None, canonical), (canonical, ordered, links[0])
 
 
 def same_payload_key(claimed_digest: str | None, canonical: str) -> str:
@@ -175,18 +177,17 @@ def same_payload_key(claimed_digest: str | None, canonical: str) -> str:
 class FetchLinkedRecords(beam.PTransform):
     """{"links": (url, facts), "captures": (url, Capture)} -> page records, by byte-range reads."""
 
-    def __init__(self, base: str = "", after_scan: bool = False, max_body: int = DEFAULT_MAX_BODY):
+    def __init__(self, base: str = "", after_scan: bool = False, max_body: int = DEFAULT_MAX_BODY, group_same_payload: bool = True):
         super().__init__()
-        self.base, self.after_scan, self.max_body = base, after_scan, max_body
+        self.base, self.after_scan, self.max_body, self.group = base, after_scan, max_body, group_same_payload
 
     def expand(self, inputs):
-        return (
-            inputs
-            | "CoGroupByUrl" >> beam.CoGroupByKey()
-            | "PairLinks" >> beam.ParDo(_PairLinks())
-            | "GroupByPayloadClaim" >> beam.GroupByKey()  # index entries only: no page body is shuffled
-            | "FetchRecords" >> beam.ParDo(_FetchLinked(self.base, self.after_scan, self.max_body))
-        )
+        paired = inputs | "CoGroupByUrl" >> beam.CoGroupByKey() | "PairLinks" >> beam.ParDo(_PairLinks(self.group))
+        if self.group:
+            paired = paired | "GroupByPayloadClaim" >> beam.GroupByKey()  # index entries only: no page body is shuffled
+        else:
+            paired = paired | "OneUrlEach" >> beam.Map(lambda keyed: (keyed[0], [keyed[1]]))
+        return paired | "FetchRecords" >> beam.ParDo(_FetchLinked(self.base, self.after_scan, self.max_body))
 
 
 def best_capture(pages):
@@ -204,8 +205,7 @@ class _OneCapture(beam.DoFn):
         canonical, pages = element
         pages = list(pages)
         self.join_counters.add({"duplicate_captures": len(pages) - 1})
-        record = page_record(canonical, best_capture(pages), None)
-        yield payload_key(record), record
+        yield page_record(canonical, best_capture(pages), None)
 
 
 class OneCapturePerUrl(beam.PTransform):
@@ -213,11 +213,20 @@ class OneCapturePerUrl(beam.PTransform):
     (GPT-3's "all of Common Crawl" path), which has no links to join with."""
 
     def expand(self, pages):
+        return pages | "GroupByUrl" >> beam.GroupByKey() | "OneCapture" >> beam.ParDo(_OneCapture())
+
+
+class PagesWithOnePayloadTogether(beam.PTransform):
+    """Page records (bodies and all) -> the same records, those with one payload key one after the other.
+
+    --no-links reads whole pages, so they have no index entries to group before their bodies are read:
+    this groups the pages themselves, after the page filters (prelang drops most of a crawl) and right
+    before extraction, which then extracts each payload once (extract/same_payload.py)."""
+
+    def expand(self, pages):
         return (
             pages
-            | "GroupByUrl" >> beam.GroupByKey()
-            | "OneCapture" >> beam.ParDo(_OneCapture())
-            # the bodies are shuffled here anyway: pages with one payload (our own key) next to each other
+            | "KeyByPayload" >> beam.Map(lambda page: (payload_key(page), page))
             | "GroupByPayload" >> beam.GroupByKey()
             | "OneAfterTheOther" >> beam.FlatMap(lambda keyed: keyed[1])
         )
@@ -232,11 +241,17 @@ class Join(Block):
     losses = ("join.links_without_page", "join.fetch_failed")
     errors = ("join.fetch_failed",)
 
-    def linked(self, base: str = "", after_scan: bool = False, max_body: int = DEFAULT_MAX_BODY) -> beam.PTransform:
+    def linked(self, base: str = "", after_scan: bool = False, max_body: int = DEFAULT_MAX_BODY,
+               group_same_payload: bool = True) -> beam.PTransform:
         """{"links": ..., "captures": ...} -> page records of the linked URLs (at most `max_body`
-        bytes of a page body read: [extract] max_html_bytes)."""
-        return FetchLinkedRecords(base, after_scan, max_body)
+        bytes of a page body read: [extract] max_html_bytes), those whose captures claim one payload one
+        after the other (`group_same_payload`: [extract] same_payload_once)."""
+        return FetchLinkedRecords(base, after_scan, max_body, group_same_payload)
 
     def unlinked(self) -> beam.PTransform:
         """(url, Page) -> one page record per URL (--no-links)."""
         return OneCapturePerUrl()
+
+    def pages_with_one_payload_together(self) -> beam.PTransform:
+        """--no-links page records -> the same, those with one payload one after the other."""
+        return PagesWithOnePayloadTogether()

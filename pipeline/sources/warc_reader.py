@@ -215,12 +215,17 @@ def page_from_record(rec, path: str, name: str, crawl: str | None, stats: dict, 
     )
 
 
+_DIGEST = re.compile(r"(?:[A-Za-z0-9-]+:)?([A-Za-z0-9+/=_-]{16,})")
+
+
 def claimed_digest(value) -> str | None:
     """A digest claim (WARC-Payload-Digest, an index's digest) as a short string, or None. It only puts
     records next to each other (sources/join.py), so its last 16 characters (80 bits of a base32 or hex
     digest) are plenty: they keep the index entries that every capture shuffles small, and a collision
-    or an odd value costs nothing but a saving."""
-    return value.strip()[-16:] or None if isinstance(value, str) else None
+    costs nothing but a saving. A value that is no digest ("-", "sha1:", as some indexers write for
+    none) is None: taken as a claim, it would put every such capture under one key."""
+    match = _DIGEST.fullmatch(value.strip()) if isinstance(value, str) else None
+    return match.group(1)[-16:] if match else None
 
 
 def timestamp14(warc_date: str | None) -> str:
