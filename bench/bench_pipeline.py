@@ -155,7 +155,7 @@ def main():
         "shared": ([*NO_STAGES, *IN_MEMORY], SHARED),
         "full": (IN_MEMORY, ""),  # lang + quality + dedup, metadata_process as build-corpus settles "auto"
     }
-    scaling_pages = load_pages(args.scaling_copies, distinct=True)
+    scaling_pages = [] if args.skip_scaling else load_pages(args.scaling_copies, distinct=True)
     if not args.skip_scaling:
         # metadata shared in both (what "auto" picks for 2 workers on 2 cores): Beam's scaling at equal work per document
         arms.update({f"w{w}": ([*NO_STAGES, "--direct_running_mode=multi_processing", f"--direct_num_workers={w}"], SHARED) for w in (1, 2)})

@@ -38,6 +38,11 @@ def decode_html(html: bytes, charset: str | None) -> bytes | str:
 _PIPE_BYTES = 1 << 20  # Linux's default pipe-max-size for unprivileged processes
 
 
+def page_message(html: bytes | str, url: str | None, more_urls=()) -> bytes:
+    """A page as it goes down the pipe to an extractor child."""
+    return encode((html, url, tuple(more_urls)))
+
+
 class ExtractTimeout(Exception):
     pass
 
@@ -108,9 +113,13 @@ class IsolatedExtractor:
     def submit(self, html: bytes | str, url: str | None, more_urls=(), tag=None) -> None:
         """Send one page to the child without waiting for it; at most `depth` pages are in flight, so
         call collect() first while pending() == depth."""
+        self.submit_message(page_message(html, url, more_urls), tag)
+
+    def submit_message(self, message: bytes, tag=None) -> None:
+        """submit() of a page_message(): one encoding of a page for several children."""
         if len(self._inflight) >= self.depth:
             raise RuntimeError(f"IsolatedExtractor: {self.depth} pages in flight already; collect() one first")
-        self._inflight.append([encode((html, url, tuple(more_urls))), tag, False])
+        self._inflight.append([message, tag, False])
         if len(self._inflight) == 1:
             self._head_since = time.monotonic()
         self._send_ready()

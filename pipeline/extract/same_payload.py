@@ -22,7 +22,7 @@ from __future__ import annotations
 MAX_RUN = 256
 
 
-def without_body(page: dict) -> dict:
+def _without_body(page: dict) -> dict:
     return {**page, "html": b""}
 
 
@@ -38,7 +38,7 @@ class PayloadRuns:
         """Take the next page: (whether it joined the run before it, the run it ended with that run's
         context, or None). `context`: what the caller wants back with the run."""
         if self.run is not None and key is not None and key == self.key and len(self.run[1]) < self.max_run:
-            self.run[1].append(without_body(page))
+            self.run[1].append(_without_body(page))
             return True, None
         ended = self.flush()
         self.key, self.run, self.context = key, (page, []), context

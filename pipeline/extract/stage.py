@@ -32,7 +32,7 @@ from webtext.errors import UserError
 from webtext.pipeline.core.block import Block
 from webtext.pipeline.core.counters import counter
 from webtext.pipeline.core.document import document_from_page, payload_key
-from webtext.pipeline.extract.isolated import ExtractError, ExtractTimeout, IsolatedExtractor, decode_html
+from webtext.pipeline.extract.isolated import ExtractError, ExtractTimeout, IsolatedExtractor, decode_html, page_message
 from webtext.pipeline.extract.same_payload import PayloadRuns
 from webtext.pipeline.extract.settings import ExtractSettings
 from webtext.pipeline.extract.worker import extract_page
@@ -112,8 +112,9 @@ class _ExtractDoFn(beam.DoFn):
         # core; each child has its own).
         if self.extractors[0].pending() >= self.extractors[0].depth:
             yield from self._collect()
+        message = page_message(html, page["url"], more_urls)  # pickled once, whatever the number of children
         for extractor in self.extractors:
-            extractor.submit(html, page["url"], more_urls, tag=(page, same, timestamp, window))
+            extractor.submit_message(message, tag=(page, same, timestamp, window))
 
     def _collect(self):
         """The oldest run's documents, from its answer from every child: the text and (own metadata
